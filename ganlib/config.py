@@ -1,0 +1,81 @@
+"""Run modes: one switch that shrinks the work and nothing else (taught in every lesson's config cell).
+
+``GANLIB_MODE`` picks the mode:
+
+========  ==========================  =============================================
+mode      where                       what it means
+========  ==========================  =============================================
+smoke     tests and CI                a few steps on a small slice, seconds a lesson
+cpu       a laptop without a GPU      minutes a lesson, recognisable results
+full      a GPU, e.g. Colab           the paper's recipe, best quality
+========  ==========================  =============================================
+
+Without the variable the mode is ``full`` when CUDA is available and ``cpu`` otherwise. Modes may
+change sizes and step counts only, never the code path.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+import torch
+
+MODES = ("smoke", "cpu", "full")
+ENV_VAR = "GANLIB_MODE"
+
+
+def run_mode() -> str:
+    """The mode in force: ``$GANLIB_MODE`` if set, else ``full`` with CUDA and ``cpu`` without."""
+    mode = os.environ.get(ENV_VAR, "").strip().lower()
+    if not mode:
+        return "full" if torch.cuda.is_available() else "cpu"
+    if mode not in MODES:
+        raise ValueError(f"{ENV_VAR} must be one of {', '.join(MODES)}; got {mode!r}.")
+    return mode
+
+
+@dataclass(frozen=True)
+class PerMode:
+    """A setting whose value depends on the run mode; see :func:`per_mode`."""
+
+    smoke: Any
+    cpu: Any
+    full: Any
+
+    def resolve(self, mode: str) -> Any:
+        return getattr(self, mode)
+
+
+def per_mode(*, smoke: Any, cpu: Any, full: Any) -> PerMode:
+    """Mark a setting that takes a different value in each mode, e.g. ``per_mode(smoke=20, cpu=3000, full=20000)``."""
+    return PerMode(smoke=smoke, cpu=cpu, full=full)
+
+
+class Settings(SimpleNamespace):
+    """The settings of one lesson for the mode in use; prints as a small table in a notebook."""
+
+    def __repr__(self) -> str:
+        values = {k: v for k, v in vars(self).items() if k != "mode"}
+        width = max((len(k) for k in values), default=4)
+        lines = [f"run mode: {self.mode}  (set {ENV_VAR}=smoke|cpu|full to change it)"]
+        lines += [f"  {k:<{width}} = {v!r}" for k, v in values.items()]
+        return "\n".join(lines)
+
+
+def settings(mode: str | None = None, **values: Any) -> Settings:
+    """Resolve a lesson's settings for ``mode`` (default: :func:`run_mode`).
+
+    Values made with :func:`per_mode` take the value of the mode; all others are the same in every mode.
+
+    >>> cfg = settings(mode="smoke", steps=per_mode(smoke=20, cpu=3000, full=20000), lr=2e-4)
+    >>> cfg.steps, cfg.lr
+    (20, 0.0002)
+    """
+    mode = run_mode() if mode is None else mode
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}.")
+    resolved = {k: v.resolve(mode) if isinstance(v, PerMode) else v for k, v in values.items()}
+    return Settings(mode=mode, **resolved)

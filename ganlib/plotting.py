@@ -1,0 +1,135 @@
+"""Figures: image grids, loss curves, snapshots over training and their animation (lesson 01).
+
+Plotting only reads what training produced (images, the history, snapshots); it never trains.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib import animation
+from torch import Tensor
+from torchvision.utils import make_grid
+
+from .training import History
+
+
+def _check_images(images: Tensor) -> Tensor:
+    if not isinstance(images, Tensor) or images.ndim != 4 or images.shape[1] not in (1, 3):
+        shape = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
+        raise ValueError(f"expected images of shape (N, 1 or 3, H, W) in [-1, 1]; got {shape}.")
+    return images.detach().float().cpu()
+
+
+def image_grid(images: Tensor, nrow: int = 8, padding: int = 2) -> Tensor:
+    """Images in [-1, 1], (N, C, H, W) -> one (3, H', W') grid in [0, 1] (torchvision's ``make_grid``)."""
+    images = _check_images(images)
+    return make_grid(images, nrow=nrow, padding=padding, normalize=True, value_range=(-1, 1), pad_value=1.0)
+
+
+def show_images(images: Tensor, nrow: int = 8, title: str | None = None, ax: plt.Axes | None = None,
+                size: float = 4.0) -> plt.Axes:
+    """Draw a grid of images in [-1, 1]; returns the axes."""
+    grid = image_grid(images, nrow)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(size, size * grid.shape[1] / grid.shape[2]))
+    ax.imshow(grid.permute(1, 2, 0).numpy(), interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def smooth(values: Sequence[float], window: int) -> list[float]:
+    """Trailing moving average over ``window`` values (the first ones average what there is)."""
+    if window < 1:
+        raise ValueError(f"window must be >= 1; got {window}.")
+    out, total = [], 0.0
+    for i, v in enumerate(values):
+        total += v
+        if i >= window:
+            total -= values[i - window]
+        out.append(total / min(i + 1, window))
+    return out
+
+
+def plot_losses(history: History, names: Sequence[str] | None = None, window: int = 50,
+                ax: plt.Axes | None = None) -> plt.Axes:
+    """Loss curves from a :class:`~ganlib.training.History`, smoothed over ``window`` steps (raw ones faint)."""
+    names = list(names) if names is not None else [n for n in history.names() if n in ("d_loss", "g_loss")] or history.names()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    for name in names:
+        steps, values = history[name]
+        (line,) = ax.plot(steps, smooth(values, window), label=name)
+        ax.plot(steps, values, color=line.get_color(), alpha=0.15, linewidth=0.8)
+    ax.set_xlabel("generator step")
+    ax.set_ylabel("loss")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def show_snapshots(snapshots: Sequence[tuple[int, Tensor]], count: int = 5, per_snapshot: int = 16,
+                   size: float = 2.6) -> plt.Figure:
+    """``count`` snapshots spread over training, side by side, each a grid of ``per_snapshot`` samples."""
+    if not snapshots:
+        raise ValueError("no snapshots: give the Trainer fixed_noise to record them.")
+    picks = sorted({round(i * (len(snapshots) - 1) / max(count - 1, 1)) for i in range(count)})
+    fig, axes = plt.subplots(1, len(picks), figsize=(size * len(picks), size), squeeze=False)
+    nrow = max(1, int(per_snapshot ** 0.5))
+    for ax, i in zip(axes[0], picks):
+        step, images = snapshots[i]
+        show_images(images[:per_snapshot], nrow=nrow, title=f"step {step}", ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+def save_animation(snapshots: Sequence[tuple[int, Tensor]], path: str | os.PathLike, per_snapshot: int = 36,
+                   fps: int = 4, size: float = 3.0, max_frames: int = 40) -> Path:
+    """Write the snapshots as an animated GIF (Pillow, which matplotlib brings) and return its path."""
+    if not snapshots:
+        raise ValueError("no snapshots: give the Trainer fixed_noise to record them.")
+    stride = max(1, -(-len(snapshots) // max_frames))
+    frames = list(snapshots[::stride])
+    if frames[-1] is not snapshots[-1]:
+        frames.append(snapshots[-1])
+    nrow = max(1, int(per_snapshot ** 0.5))
+    fig, ax = plt.subplots(figsize=(size, size))
+    grids = [image_grid(x[:per_snapshot], nrow).permute(1, 2, 0).numpy() for _, x in frames]
+    im = ax.imshow(grids[0], interpolation="nearest")
+    ax.set_axis_off()
+    title = ax.set_title(f"step {frames[0][0]}")
+
+    def draw(i: int) -> list:
+        im.set_data(grids[i])
+        title.set_text(f"step {frames[i][0]}")
+        return [im, title]
+
+    anim = animation.FuncAnimation(fig, draw, frames=len(frames), blit=False)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    anim.save(path, writer=animation.PillowWriter(fps=fps), dpi=60)
+    plt.close(fig)
+    return path
+
+
+def interpolate(z_a: Tensor, z_b: Tensor, steps: int = 10, spherical: bool = True) -> Tensor:
+    """``steps`` latent vectors from ``z_a`` to ``z_b`` (1-D, same size); spherical by default (lesson 02).
+
+    Gaussian latents concentrate near a sphere of radius sqrt(z_dim); the straight line between two
+    of them passes closer to the origin, where the generator saw few samples. Slerp stays on the shell.
+    """
+    if z_a.shape != z_b.shape or z_a.ndim != 1:
+        raise ValueError(f"expected two 1-D latent vectors of the same size; got {tuple(z_a.shape)} and {tuple(z_b.shape)}.")
+    t = torch.linspace(0, 1, steps, device=z_a.device)[:, None]
+    if not spherical:
+        return (1 - t) * z_a + t * z_b
+    omega = torch.acos(torch.clamp(torch.dot(z_a / z_a.norm(), z_b / z_b.norm()), -1.0, 1.0))
+    if omega.abs() < 1e-6:
+        return (1 - t) * z_a + t * z_b
+    return (torch.sin((1 - t) * omega) * z_a + torch.sin(t * omega) * z_b) / torch.sin(omega)
