@@ -98,7 +98,7 @@ def check_d_step(d_step: Callable[..., Any]) -> CheckResult:
     fake_part = F.binary_cross_entropy_with_logits(D_ref(fake), torch.zeros(8))
     expected = float((real_part + fake_part).detach())
     if not (math.isclose(loss, expected, rel_tol=1e-4) or math.isclose(loss, expected / 2, rel_tol=1e-4)):
-        if math.isclose(loss, float(real_part), rel_tol=1e-4) or math.isclose(loss, float(fake_part), rel_tol=1e-4):
+        if math.isclose(loss, float(real_part.detach()), rel_tol=1e-4) or math.isclose(loss, float(fake_part.detach()), rel_tol=1e-4):
             return _fail(f"Your loss covers only one half. Add the loss on real images (target 1) and on fakes "
                          f"(target 0); expected {expected:.4f}, got {loss:.4f}.")
         return _fail(f"Expected the loss {expected:.4f} (binary cross-entropy on the logits: real -> 1, fake -> 0), "
@@ -126,12 +126,12 @@ def check_generator_loss(g_loss: Callable[[Tensor], Tensor]) -> CheckResult:
     if not isinstance(value, Tensor) or value.numel() != 1:
         return _fail(f"Return one number as a tensor (the mean over the batch); got {type(value).__name__}"
                      + (f" of shape {tuple(value.shape)}" if isinstance(value, Tensor) else "") + ".")
-    expected = F.softplus(-logits).mean()
+    expected = F.softplus(-logits.detach()).mean()
     got = float(value.detach())
     if math.isnan(got):
         return _fail("Your loss is NaN. The scores are logits, not probabilities: take the log of sigmoid(s) "
                      "(F.logsigmoid) or use F.binary_cross_entropy_with_logits.")
-    if math.isclose(got, float(-F.softplus(logits).mean()), rel_tol=1e-4):
+    if math.isclose(got, float(-F.softplus(logits.detach()).mean()), rel_tol=1e-4):
         return _fail("That is the minimax loss log(1 - D(G(z))), which saturates when D rejects the fakes. "
                      "The non-saturating loss is -log D(G(z)): BCE with target 1 on the fakes' logits.")
     if math.isclose(got, float(expected) * len(logits), rel_tol=1e-4):
@@ -163,7 +163,7 @@ def check_transposed_conv_size(size_fn: Callable[..., int]) -> CheckResult:
         checked += 1
         if got != truth:
             where = f"size={size}, kernel={k}, stride={s}, padding={p}, output_padding={op}, dilation={d}"
-            hint = ("Remember the dilation: the kernel spans d*(k-1)+1 pixels." if d > 1 else
+            hint = ("Remember the dilation: the kernel spans d*(k-1)+1 pixels." if got == truth - (d - 1) * (k - 1) else
                     "Start from (size - 1) * stride, then subtract 2 * padding, add the kernel's span and output_padding.")
             return _fail(f"For {where}, PyTorch's ConvTranspose2d gives {truth}, your function gives {got!r}. {hint}")
     return CheckResult(True, f"Your formula agrees with nn.ConvTranspose2d on all {checked} settings tried.")

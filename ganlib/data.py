@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import os
 import shutil
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +68,12 @@ def prepare_mnist(root: str | Path | None = None) -> Path:
                 f"to a folder that holds them."
             )
         partial = target.with_suffix(".partial")
-        with gzip.open(source, "rb") as fin, open(partial, "wb") as fout:
-            shutil.copyfileobj(fin, fout)
+        try:
+            with gzip.open(source, "rb") as fin, open(partial, "wb") as fout:
+                shutil.copyfileobj(fin, fout)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as err:  # not gzip, or cut short
+            partial.unlink(missing_ok=True)
+            raise DatasetUnavailable(f"{source} is corrupt: it is not a complete gzip file ({err}).") from err
         if _md5(partial) != md5:
             partial.unlink()
             raise DatasetUnavailable(f"{source} is corrupt: its content does not have md5 {md5}.")

@@ -41,15 +41,15 @@ def _display(obj: Any) -> None:
     display(obj)
 
 
-def _with_fallback(build: Callable[[], Any], static: Callable[[], Any]) -> Any:
+def _with_fallback(build: Callable[[], Any], static: Callable[[], Any]) -> None:
+    """Display the widget ``build()`` makes, or run ``static()`` where widgets cannot render."""
     if interactive():
         try:
-            widget = build()
-            _display(widget)
-            return widget
+            _display(build())
+            return
         except Exception as err:  # never let a widget break a lesson
             warnings.warn(f"the interactive widget could not be built ({err}); showing a static view.")
-    return static()
+    static()
 
 
 # -- convolution sizes (lesson 02) ----------------------------------------------------------------
@@ -86,7 +86,7 @@ EXAMPLE_LAYERS = (  # (size, kernel, stride, padding, dilation, output_padding, 
 )
 
 
-def conv_explorer() -> Any:
+def conv_explorer() -> None:
     """Sliders for a Conv2d/ConvTranspose2d layer showing its output size (static: a table of examples)."""
 
     def build() -> Any:
@@ -109,7 +109,7 @@ def conv_explorer() -> Any:
             out = conv_output_size(size, k, s, p, d, op, tr)
             print(f"{'ConvTranspose2d' if tr else 'Conv2d':<16}{size:>4}{k:>4}{s:>4}{p:>4}{d:>4}{op:>4}{out:>6}")
 
-    return _with_fallback(build, static)
+    _with_fallback(build, static)
 
 
 # -- the loss monitor (lesson 01) -----------------------------------------------------------------
@@ -166,7 +166,7 @@ def _in_ipython() -> bool:
 
 
 # -- the latent space (lesson 02) -----------------------------------------------------------------
-def latent_explorer(G: nn.Module, z_dim: int, seeds: tuple[int, int] = (0, 1), steps: int = 10) -> Any:
+def latent_explorer(G: nn.Module, z_dim: int, seeds: tuple[int, int] = (0, 1), steps: int = 10) -> None:
     """Walk between two seeds' latent vectors with a slider (static: a strip of ``steps`` images per pair)."""
     from .data import fixed_noise
     from .plotting import interpolate, show_images
@@ -194,10 +194,10 @@ def latent_explorer(G: nn.Module, z_dim: int, seeds: tuple[int, int] = (0, 1), s
             spherical=w.Checkbox(True, description="slerp"),
         )
 
-    def static() -> plt.Figure:
+    def static() -> None:
         pairs = [(seeds[0] + 2 * i, seeds[1] + 2 * i) for i in range(4)]
         rows = torch.cat([generate(G, interpolate(z_of(a), z_of(b), steps)) for a, b in pairs])
-        ax = show_images(rows, nrow=steps, size=8, title="latent walks between pairs of seeds (slerp)")
-        return ax.figure
+        show_images(rows, nrow=steps, size=8, title="latent walks between pairs of seeds (slerp)")
+        plt.show()
 
-    return _with_fallback(build, static)
+    _with_fallback(build, static)

@@ -1,0 +1,75 @@
+"""Every exercise: the untouched stub in the notebook fails its check helpfully, the solution passes."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ganlib import checks
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (notebook, function defined by the stub, checker called on it)
+EXERCISES = [
+    ("01_mlp_gan", "d_step", checks.check_d_step),
+    ("01_mlp_gan", "g_loss_nonsaturating", checks.check_generator_loss),
+    ("02_dcgan", "transposed_conv_size", checks.check_transposed_conv_size),
+    ("02_dcgan", "build_generator_32", checks.check_generator_32),
+]
+IDS = [f"{nb}:{fn}" for nb, fn, _ in EXERCISES]
+
+
+def _cells(notebook: str) -> list[dict]:
+    return json.loads((ROOT / "notebooks" / f"{notebook}.ipynb").read_text())["cells"]
+
+
+def _stub_source(notebook: str, name: str) -> str:
+    for cell in _cells(notebook):
+        source = "".join(cell["source"])
+        if "exercise" in cell.get("metadata", {}).get("tags", []) and f"def {name}(" in source:
+            return source
+    raise AssertionError(f"{notebook}.ipynb has no cell tagged 'exercise' that defines {name}()")
+
+
+def _solution(notebook: str, name: str):
+    spec = importlib.util.spec_from_file_location(f"solution_{notebook}", ROOT / "solutions" / f"{notebook}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+@pytest.mark.parametrize("notebook, name, checker", EXERCISES, ids=IDS)
+def test_untouched_stub_fails_with_a_helpful_message(notebook, name, checker):
+    namespace = {"torch": torch, "nn": nn, "F": F}
+    exec(_stub_source(notebook, name), namespace)
+    result = checker(namespace[name])
+    assert not result.passed
+    assert "Not done yet" in result.message and "NotImplementedError" in result.message
+
+
+@pytest.mark.parametrize("notebook, name, checker", EXERCISES, ids=IDS)
+def test_solution_passes(notebook, name, checker):
+    result = checker(_solution(notebook, name))
+    assert result.passed, result.message
+
+
+@pytest.mark.parametrize("notebook, name, checker", EXERCISES, ids=IDS)
+def test_notebook_checks_the_stub_with_this_checker(notebook, name, checker):
+    calls = ["".join(c["source"]) for c in _cells(notebook) if c["cell_type"] == "code"]
+    assert any(f"checks.{checker.__name__}({name})" in src for src in calls)
+
+
+def test_every_exercise_cell_is_listed():
+    listed = {(nb, fn) for nb, fn, _ in EXERCISES}
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for cell in _cells(path.stem):
+            if "exercise" in cell.get("metadata", {}).get("tags", []):
+                source = "".join(cell["source"])
+                names = [line.split("def ", 1)[1].split("(")[0] for line in source.splitlines() if line.startswith("def ")]
+                assert names and all((path.stem, n) in listed for n in names), f"unlisted exercise in {path.name}: {names}"

@@ -1,0 +1,208 @@
+"""ganlib.plotting: grids, curves, snapshots, the GIF and latent interpolation."""
+
+import math
+
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from PIL import Image
+
+from ganlib.plotting import (image_grid, interpolate, plot_losses, save_animation, show_images, show_snapshots,
+                             smooth)
+from ganlib.training import History
+
+
+def _images(n=10, c=1, size=6, seed=0):
+    return torch.rand(n, c, size, size, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+# -- image_grid ------------------------------------------------------------------------------------
+def test_image_grid_shape_and_range():
+    grid = image_grid(_images(10), nrow=4, padding=2)
+    # 4 columns x 3 rows of 6x6 images, 2 pixels of padding around each
+    assert grid.shape == (3, 3 * 8 + 2, 4 * 8 + 2)
+    assert grid.min() >= 0 and grid.max() <= 1
+
+
+def test_image_grid_maps_minus_one_to_zero_and_one_to_one():
+    images = torch.stack([torch.full((1, 4, 4), -1.0), torch.full((1, 4, 4), 1.0), torch.zeros(1, 4, 4)])
+    grid = image_grid(images, nrow=3, padding=1)
+    assert grid.shape == (3, 6, 16)
+    assert torch.all(grid[:, 1:5, 1:5] == 0) and torch.all(grid[:, 1:5, 6:10] == 1)
+    assert torch.allclose(grid[:, 1:5, 11:15], torch.full((3, 4, 4), 0.5))
+    assert torch.all(grid[:, 0, :] == 1)  # white padding
+
+
+def test_image_grid_does_not_change_its_input():
+    images = _images(4)
+    before = images.clone()
+    image_grid(images)
+    assert torch.equal(images, before)
+
+
+def test_image_grid_rgb_and_grad():
+    images = _images(3, c=3).requires_grad_()
+    grid = image_grid(images, nrow=3, padding=0)
+    assert grid.shape == (3, 6, 18)
+    assert torch.allclose(grid[:, :, :6], (images[0].detach() + 1) / 2)
+
+
+@pytest.mark.parametrize("bad, shown", [
+    (torch.zeros(4, 2, 5, 5), "(4, 2, 5, 5)"),
+    (torch.zeros(1, 28, 28), "(1, 28, 28)"),
+    ([[0.0]], "list"),
+])
+def test_image_grid_bad_shapes(bad, shown):
+    with pytest.raises(ValueError) as info:
+        image_grid(bad)
+    assert "(N, 1 or 3, H, W)" in str(info.value) and shown in str(info.value)
+
+
+# -- show_images / plot_losses / show_snapshots ----------------------------------------------------
+def test_show_images_returns_axes():
+    ax = show_images(_images(8), nrow=4, title="samples")
+    assert isinstance(ax, plt.Axes) and ax.get_title() == "samples"
+    data = ax.get_images()[0].get_array()
+    assert data.shape == (2 * 8 + 2, 4 * 8 + 2, 3)
+    assert not ax.axison
+
+
+def test_show_images_into_given_axes():
+    fig, axes = plt.subplots(1, 2)
+    assert show_images(_images(2), ax=axes[1]) is axes[1]
+    assert len(axes[1].get_images()) == 1 and len(axes[0].get_images()) == 0
+
+
+def _history(n=30):
+    h = History()
+    for step in range(1, n + 1):
+        h.log(step, d_loss=1.0 + step / n, g_loss=2.0 - step / n, d_real=0.5)
+    return h
+
+
+def test_plot_losses_default_names():
+    ax = plot_losses(_history(), window=5)
+    assert isinstance(ax, plt.Axes)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["d_loss", "g_loss"]
+    lines = ax.get_lines()
+    assert len(lines) == 4  # smoothed and raw for each
+    steps, values = _history()["d_loss"]
+    assert list(lines[0].get_xdata()) == steps
+    assert list(lines[0].get_ydata()) == pytest.approx(smooth(values, 5))
+    assert list(lines[1].get_ydata()) == pytest.approx(values)
+    assert ax.get_xlabel() == "generator step"
+
+
+def test_plot_losses_named_and_fallback():
+    ax = plot_losses(_history(), names=["d_real"], window=1)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["d_real"]
+    h = History()
+    h.log(1, critic=3.0)
+    ax = plot_losses(h)  # no d_loss/g_loss: everything logged is drawn
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["critic"]
+
+
+def test_plot_losses_unknown_name():
+    with pytest.raises(KeyError, match="nothing logged as 'w_dist'"):
+        plot_losses(_history(), names=["w_dist"])
+
+
+def test_show_snapshots_returns_a_figure():
+    snapshots = [(s, _images(16, seed=s)) for s in (0, 10, 20, 30, 40, 50, 60)]
+    fig = show_snapshots(snapshots, count=4, per_snapshot=9)
+    assert isinstance(fig, plt.Figure) and len(fig.axes) == 4
+    assert [ax.get_title() for ax in fig.axes] == ["step 0", "step 20", "step 40", "step 60"]
+    assert fig.axes[0].get_images()[0].get_array().shape == (3 * 8 + 2, 3 * 8 + 2, 3)  # 9 samples, 3 x 3
+
+
+def test_show_snapshots_fewer_than_count():
+    fig = show_snapshots([(0, _images(4)), (5, _images(4))], count=5)
+    assert [ax.get_title() for ax in fig.axes] == ["step 0", "step 5"]
+    with pytest.raises(ValueError, match="no snapshots"):
+        show_snapshots([])
+
+
+# -- smooth ----------------------------------------------------------------------------------------
+def test_smooth_by_hand():
+    assert smooth([1, 2, 3, 4, 10], 2) == pytest.approx([1, 1.5, 2.5, 3.5, 7])
+    assert smooth([3, 6, 9, 12], 3) == pytest.approx([3, 4.5, 6, 9])
+    assert smooth([5, 7], 1) == [5, 7]
+    assert smooth([2, 4], 10) == pytest.approx([2, 3])
+    assert smooth([], 3) == []
+
+
+def test_smooth_bad_window():
+    with pytest.raises(ValueError, match="window must be >= 1; got 0"):
+        smooth([1.0], 0)
+
+
+# -- save_animation --------------------------------------------------------------------------------
+def test_save_animation_writes_a_gif(tmp_path):
+    snapshots = [(s, _images(4, seed=s)) for s in range(7)]
+    path = save_animation(snapshots, tmp_path / "out" / "train.gif", per_snapshot=4, max_frames=3, size=1.0)
+    assert path == tmp_path / "out" / "train.gif"
+    assert path.read_bytes()[:4] == b"GIF8"
+    with Image.open(path) as gif:
+        assert gif.n_frames == 3  # every third snapshot: 0, 3 and 6, which is the last
+    assert not plt.get_fignums()  # the figure was closed
+
+
+def test_save_animation_keeps_the_last_snapshot(tmp_path):
+    snapshots = [(s, _images(4, seed=s)) for s in range(6)]
+    path = save_animation(snapshots, tmp_path / "a.gif", per_snapshot=4, max_frames=4, size=1.0)
+    with Image.open(path) as gif:
+        assert gif.n_frames == 4  # 0, 2, 4 and the last, 5
+
+
+def test_save_animation_needs_snapshots(tmp_path):
+    with pytest.raises(ValueError, match="no snapshots"):
+        save_animation([], tmp_path / "a.gif")
+
+
+# -- interpolate -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("spherical", [True, False])
+def test_interpolate_endpoints(spherical):
+    g = torch.Generator().manual_seed(0)
+    z_a, z_b = torch.randn(16, generator=g), torch.randn(16, generator=g)
+    path = interpolate(z_a, z_b, steps=7, spherical=spherical)
+    assert path.shape == (7, 16)
+    assert torch.allclose(path[0], z_a, atol=1e-5) and torch.allclose(path[-1], z_b, atol=1e-5)
+
+
+def test_interpolate_linear_midpoint():
+    z_a, z_b = torch.tensor([0.0, 2.0, -4.0]), torch.tensor([2.0, 2.0, 4.0])
+    path = interpolate(z_a, z_b, steps=5, spherical=False)
+    assert torch.allclose(path[2], torch.tensor([1.0, 2.0, 0.0]))
+    assert torch.allclose(path[1], torch.tensor([0.5, 2.0, -2.0]))
+
+
+def test_slerp_keeps_the_norm():
+    g = torch.Generator().manual_seed(1)
+    z_a, z_b = torch.randn(64, generator=g), torch.randn(64, generator=g)
+    z_b = z_b / z_b.norm() * z_a.norm()
+    path = interpolate(z_a, z_b, steps=9)
+    assert torch.allclose(path.norm(dim=1), z_a.norm().expand(9), rtol=1e-4)
+    linear = interpolate(z_a, z_b, steps=9, spherical=False)
+    assert linear[4].norm() < 0.9 * z_a.norm()  # the straight line cuts inside the shell
+
+
+def test_slerp_by_hand_quarter_circle():
+    z_a, z_b = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])
+    mid = interpolate(z_a, z_b, steps=3)[1]
+    assert torch.allclose(mid, torch.tensor([math.sqrt(0.5), math.sqrt(0.5)]), atol=1e-6)
+
+
+def test_slerp_of_parallel_vectors_falls_back_to_a_line():
+    z = torch.tensor([1.0, 2.0, 2.0])
+    path = interpolate(z, 2 * z, steps=3)
+    assert torch.isfinite(path).all()
+    assert torch.allclose(path[1], 1.5 * z)
+
+
+@pytest.mark.parametrize("z_a, z_b", [(torch.zeros(4), torch.zeros(5)), (torch.zeros(2, 4), torch.zeros(2, 4)),
+                                      (torch.zeros(1, 4), torch.zeros(4))])
+def test_interpolate_bad_shapes(z_a, z_b):
+    with pytest.raises(ValueError) as info:
+        interpolate(z_a, z_b)
+    assert "1-D" in str(info.value)
+    assert str(tuple(z_a.shape)) in str(info.value) and str(tuple(z_b.shape)) in str(info.value)
