@@ -74,12 +74,18 @@ def plot_losses(history: History, names: Sequence[str] | None = None, window: in
     return ax
 
 
+def _spread(n: int, count: int) -> list[int]:
+    """Up to ``count`` indices spread evenly over ``range(n)``, always with the first and the last."""
+    count = max(1, min(n, count))
+    return sorted({round(i * (n - 1) / max(count - 1, 1)) for i in range(count)})
+
+
 def show_snapshots(snapshots: Sequence[tuple[int, Tensor]], count: int = 5, per_snapshot: int = 16,
                    size: float = 2.6) -> plt.Figure:
     """``count`` snapshots spread over training, side by side, each a grid of ``per_snapshot`` samples."""
     if not snapshots:
         raise ValueError("no snapshots: give the Trainer fixed_noise to record them.")
-    picks = sorted({round(i * (len(snapshots) - 1) / max(count - 1, 1)) for i in range(count)})
+    picks = _spread(len(snapshots), count)
     fig, axes = plt.subplots(1, len(picks), figsize=(size * len(picks), size), squeeze=False)
     nrow = max(1, int(per_snapshot ** 0.5))
     for ax, i in zip(axes[0], picks):
@@ -94,10 +100,7 @@ def save_animation(snapshots: Sequence[tuple[int, Tensor]], path: str | os.PathL
     """Write the snapshots as an animated GIF (Pillow, which matplotlib brings) and return its path."""
     if not snapshots:
         raise ValueError("no snapshots: give the Trainer fixed_noise to record them.")
-    stride = max(1, -(-len(snapshots) // max_frames))
-    frames = list(snapshots[::stride])
-    if frames[-1] is not snapshots[-1]:
-        frames.append(snapshots[-1])
+    frames = [snapshots[i] for i in _spread(len(snapshots), max_frames)]
     nrow = max(1, int(per_snapshot ** 0.5))
     fig, ax = plt.subplots(figsize=(size, size))
     grids = [image_grid(x[:per_snapshot], nrow).permute(1, 2, 0).numpy() for _, x in frames]

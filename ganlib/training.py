@@ -22,7 +22,8 @@ from typing import Any, Callable, Iterator, Mapping
 
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
+from tqdm import tqdm as text_tqdm
+from tqdm.auto import tqdm as auto_tqdm
 
 from .losses import AdversarialLoss
 
@@ -178,7 +179,7 @@ class Trainer:
             raise ValueError(f"this run is already at step {self.step}; ask for steps >= {self.step}, got {steps}.")
         if not self.snapshots:
             self._snapshot()
-        bar = tqdm(total=steps, initial=self.step, disable=not self.progress, desc="training", unit="step")
+        bar = _progress_bar(total=steps, initial=self.step, disable=not self.progress, desc="training", unit="step")
         try:
             while self.step < steps:
                 logs: dict[str, float] = {}
@@ -282,6 +283,16 @@ class Trainer:
             raise CheckpointError(f"{path} is not a ganlib checkpoint (no version field).")
         self.load_state_dict(state)
         return self
+
+
+def _progress_bar(**kwargs: Any) -> Any:
+    """tqdm.auto's bar (a widget in Jupyter); a plain text bar, updated rarely, where widgets are off.
+
+    A stored notebook keeps only a widget's first text frame ("0/3000"), so static runs use text.
+    """
+    from .widgets import interactive  # here, not at the top: widgets imports this module
+
+    return auto_tqdm(**kwargs) if interactive() else text_tqdm(mininterval=15, **kwargs)
 
 
 class _FunctionCallback(Callback):
