@@ -9,7 +9,8 @@ fixed-noise snapshots, checkpoints that resume exactly, callbacks and the NaN/in
     trainer = Trainer(G, D, opt_g, opt_d, d_step, g_step, batches, fixed_noise=z_fixed)
     history = trainer.fit(steps=3000)
 
-A *step* is one generator update. Calling :meth:`Trainer.fit` again with more steps continues where
+A *step* is one generator update. Each discriminator step gets a fresh batch; the generator step
+gets the last of them again (it needs the batch size, labels or input images, not new data). Calling :meth:`Trainer.fit` again with more steps continues where
 the run stopped; after a restart, :meth:`Trainer.load` a checkpoint first.
 """
 
@@ -183,9 +184,10 @@ class Trainer:
         try:
             while self.step < steps:
                 logs: dict[str, float] = {}
-                for _ in range(self.n_critic):
-                    logs.update(self.d_step(next(self.batches)))
-                logs.update(self.g_step(next(self.batches)))
+                for _ in range(self.n_critic):  # a fresh batch for every discriminator step
+                    batch = next(self.batches)
+                    logs.update(self.d_step(batch))
+                logs.update(self.g_step(batch))  # the last one again: G needs its size (or its pairs)
                 self.step += 1
                 values = {k: float(v.detach()) if isinstance(v, Tensor) else float(v) for k, v in logs.items()}
                 self._guard(values)

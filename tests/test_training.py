@@ -177,14 +177,15 @@ def test_n_critic_discriminator_steps_per_generator_step(gan, n_critic):
     assert len(trainer.history["d_loss"][0]) == 4  # logged once per step: the last critic step's values
 
 
-def test_each_step_draws_a_fresh_batch(gan):
-    seen = []
+def test_each_discriminator_step_draws_a_fresh_batch_and_g_reuses_the_last(gan):
+    d_seen, g_seen = [], []
     trainer = _trainer(gan, n_critic=2)
-    trainer.d_step = lambda batch: seen.append(batch) or {"d_loss": 0.0}
-    trainer.g_step = lambda batch: seen.append(batch) or {"g_loss": 0.0}
+    trainer.d_step = lambda batch: d_seen.append(batch) or {"d_loss": 0.0}
+    trainer.g_step = lambda batch: g_seen.append(batch) or {"g_loss": 0.0}
     trainer.fit(2)
-    assert len(seen) == 6 and len({id(b) for b in seen}) == 6
-    assert torch.cat(seen).unique(dim=0).shape[0] == 48  # 6 batches of 8 distinct images (an epoch holds 8)
+    assert len(d_seen) == 4 and len(g_seen) == 2
+    assert torch.cat(d_seen).unique(dim=0).shape[0] == 32  # 4 batches of 8 distinct images (an epoch holds 8)
+    assert g_seen[0] is d_seen[1] and g_seen[1] is d_seen[3]  # G gets the last critic batch: no extra loading
 
 
 def test_trainer_rejects_bad_settings(gan):
