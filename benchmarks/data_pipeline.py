@@ -14,8 +14,9 @@ betas (0.5, 0.999), ``AdversarialLoss("nonsaturating")``, ``gan_steps``), traine
 
 Both share one G, D and their optimisers, so the model work per step is identical. After a warm-up
 the pipelines take turns, round by round, so noise from other users of the machine hits both alike;
-the table shows the median and the min-max of steps/s over the rounds, and the one-off set-up time
-(reading MNIST into a tensor for (a), building the torchvision dataset for (b)).
+the table shows the median and the min-max of steps/s over the rounds, the one-off set-up time
+(reading MNIST into a tensor for (a), building the torchvision dataset for (b)), and how many
+batches per second each pipeline delivers on its own, with no training.
 
 Target: (a) at least 1.8x the steps/s of (b) with num_workers=0 on a 2-core CPU.
 Run: ``python benchmarks/data_pipeline.py [--steps 200 --rounds 5 --batch-size 64 --device cpu]``.
@@ -117,14 +118,25 @@ def main() -> None:
         for key in order:
             rates[key].append(timed(trainers[key], args.steps))
 
+    def data_only(source, batches: int = 100) -> float:  # batches/s with no training at all
+        sync(device)
+        t0 = time.perf_counter()
+        for _ in range(batches):
+            next(source)
+        sync(device)
+        return batches / (time.perf_counter() - t0)
+
+    loading = {k: statistics.median(data_only(src) for _ in range(3)) for k, src in sources.items()}
+
     print(f"MLP GAN on MNIST, batch {args.batch_size}, {args.rounds} interleaved rounds x {args.steps} steps "
           f"(+{args.warmup} warm-up); a step = 1 D + 1 G update on 1 batch")
-    header = f"{'pipeline':<40} {'set-up s':>9} {'median steps/s':>15} {'min-max steps/s':>17}"
+    header = (f"{'pipeline':<40} {'set-up s':>9} {'median steps/s':>15} {'min-max steps/s':>17}"
+              f" {'data only, batches/s':>21}")
     print(header)
     print("-" * len(header))
     for key, rs in rates.items():
         spread = f"{min(rs):.1f}-{max(rs):.1f}"
-        print(f"{names[key]:<40} {setup[key]:>9.2f} {statistics.median(rs):>15.1f} {spread:>17}")
+        print(f"{names[key]:<40} {setup[key]:>9.2f} {statistics.median(rs):>15.1f} {spread:>17} {loading[key]:>21,.0f}")
     print("-" * len(header))
     med_a = statistics.median(rates["a"])
     for key in rates:

@@ -75,8 +75,9 @@ def check_d_step(d_step: Callable[..., Any]) -> CheckResult:
     gen = torch.Generator().manual_seed(1)
     real = torch.rand(8, 1, 28, 28, generator=gen) * 2 - 1
     fake = torch.rand(8, 1, 28, 28, generator=gen) * 2 - 1
-    torch.manual_seed(2)
-    G, D = _FixedGenerator(fake), MLPDiscriminator(hidden=(32,))
+    with torch.random.fork_rng():  # a fixed D without disturbing the notebook's random state
+        torch.manual_seed(2)
+        G, D = _FixedGenerator(fake), MLPDiscriminator(hidden=(32,))
     D_ref, D_start = copy.deepcopy(D), copy.deepcopy(D)
     opt_d = torch.optim.SGD(D.parameters(), lr=0.1)
     for p in D.parameters():  # stale gradients, as after a generator step
