@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from ganlib.data import Batches, fixed_noise
+from ganlib.data import fixed_noise
 from ganlib.losses import AdversarialLoss
 from ganlib.models import DCGANDiscriminator, DCGANGenerator
 from ganlib.training import (CHECKPOINT_VERSION, Callback, CheckpointError, History, Trainer, TrainingDiverged,
