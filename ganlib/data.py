@@ -27,6 +27,7 @@ MNIST_FILES = {
     "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
 }
 DATASETS = ("mnist", "fashion-mnist", "cifar10")
+TORCHVISION_FOLDERS = {"fashion-mnist": "FashionMNIST/raw", "cifar10": "cifar-10-batches-py"}  # where torchvision looks
 
 
 class DatasetUnavailable(RuntimeError):
@@ -93,8 +94,8 @@ def _torchvision_dataset(name: str, train: bool, root: Path, download: bool) -> 
     except (OSError, RuntimeError) as err:  # URLError is an OSError; torchvision raises RuntimeError
         raise DatasetUnavailable(
             f"{name} is not in {root} and could not be downloaded ({err}). Connect to the internet "
-            f"and run again (torchvision downloads it into {root}), or copy the dataset's files there "
-            f"yourself. MNIST needs no download."
+            f"and run again (torchvision downloads it into {root}), or put the dataset's files in "
+            f"{root / TORCHVISION_FOLDERS[name]} yourself. MNIST needs no download."
         ) from err
 
 

@@ -152,6 +152,7 @@ def test_fashion_mnist_offline_names_the_dataset(monkeypatch, tmp_path, err):
     message = str(info.value)
     assert message.startswith("fashion-mnist is not in")
     assert str(tmp_path) in message and "internet" in message
+    assert str(tmp_path / "FashionMNIST" / "raw") in message  # where to put the files by hand
     assert str(err.args[0]) in message
     assert info.value.__cause__ is err
 
