@@ -10,8 +10,9 @@ fixed-noise snapshots, checkpoints that resume exactly, callbacks and the NaN/in
     history = trainer.fit(steps=3000)
 
 A *step* is one generator update. Each discriminator step gets a fresh batch; the generator step
-gets the last of them again (it needs the batch size, labels or input images, not new data). Calling :meth:`Trainer.fit` again with more steps continues where
-the run stopped; after a restart, :meth:`Trainer.load` a checkpoint first.
+gets the last of them again (it needs the batch size, labels or input images, not new data).
+Calling :meth:`Trainer.fit` again with more steps continues where the run stopped; after a restart,
+:meth:`Trainer.load` a checkpoint first.
 """
 
 from __future__ import annotations
