@@ -3,7 +3,7 @@
 Importing ganlib does no work and keeps no state: no data is read, no device is touched.
 """
 
-from . import checks, config, data, losses, models, plotting, shapes, training, utils, widgets
+from . import checks, config, data, evaluator, losses, metrics, models, plotting, shapes, training, utils, widgets
 from .config import run_mode, settings, per_mode
 from .data import Batches, fixed_noise, load_dataset, load_mnist, sample_noise
 from .losses import AdversarialLoss
@@ -12,7 +12,8 @@ from .utils import get_device, seed_everything
 
 __version__ = "0.1.0"
 __all__ = [
-    "checks", "config", "data", "losses", "models", "plotting", "shapes", "training", "utils", "widgets",
+    "checks", "config", "data", "evaluator", "losses", "metrics", "models", "plotting", "shapes", "training", "utils",
+    "widgets",
     "run_mode", "settings", "per_mode", "Batches", "fixed_noise", "load_dataset", "load_mnist",
     "sample_noise", "AdversarialLoss", "Trainer", "gan_steps", "generate", "get_device", "seed_everything",
 ]

@@ -1,4 +1,4 @@
-"""Figures: image grids, loss curves, snapshots over training and their animation (lesson 01).
+"""Figures: image grids, loss curves, snapshots and their animation, quality curves (lesson 01).
 
 Plotting only reads what training produced (images, the history, snapshots); it never trains.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import matplotlib.pyplot as plt
 import torch
@@ -16,6 +16,9 @@ from torch import Tensor
 from torchvision.utils import make_grid
 
 from .training import History
+
+if TYPE_CHECKING:
+    from .metrics import Coverage
 
 
 def _check_images(images: Tensor) -> Tensor:
@@ -71,6 +74,45 @@ def plot_losses(history: History, names: Sequence[str] | None = None, window: in
     ax.set_ylabel("loss")
     ax.legend()
     ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_fid(history: History, name: str = "fid", floor: float | None = None,
+             ax: plt.Axes | None = None) -> plt.Axes:
+    """FID against training steps, recorded by :class:`ganlib.metrics.FIDCallback`; marks the best step.
+
+    ``floor`` (real digits' FID, from :func:`ganlib.metrics.fid_scale`) is drawn as a dashed line: the
+    closer the curve gets to it, the less there is left to gain.
+    """
+    steps, values = history[name]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    ax.plot(steps, values, marker="o", label=name)
+    best = min(range(len(values)), key=values.__getitem__)
+    ax.annotate(f"best {values[best]:.2f} at step {steps[best]}", (steps[best], values[best]),
+                textcoords="offset points", xytext=(0, 12), ha="center")
+    if floor is not None:
+        ax.axhline(floor, color="grey", linestyle="--", label=f"real digits ({floor:.2f})")
+    ax.set_yscale("log")
+    ax.set_xlabel("generator step")
+    ax.set_ylabel(f"{name} (log scale, lower is better)")
+    ax.legend()
+    ax.grid(alpha=0.3, which="both")
+    return ax
+
+
+def plot_coverage(coverage: "Coverage", ax: plt.Axes | None = None, title: str | None = None) -> plt.Axes:
+    """Bar chart of the share of each digit in the samples (:func:`ganlib.metrics.coverage`), 10 % marked."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 2.8))
+    ax.bar(range(10), [100 * s for s in coverage.shares], color="tab:blue")
+    ax.axhline(10, color="grey", linestyle="--", label="fair share, 10 %")
+    ax.axhline(5, color="tab:red", linestyle=":", label="covered from 5 %")
+    ax.set_xticks(range(10))
+    ax.set_xlabel("digit, as the evaluator reads it")
+    ax.set_ylabel("% of samples")
+    ax.set_title(title or f"{coverage.digits_covered}/10 digits covered, {coverage.confident:.0%} clear")
+    ax.legend(fontsize="small")
     return ax
 
 

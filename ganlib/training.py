@@ -79,7 +79,11 @@ class History:
 
 
 class Callback:
-    """Something run by the loop: ``on_step`` after every step, ``on_end`` when ``fit`` returns."""
+    """Something run by the loop: ``on_start`` when ``fit`` begins, ``on_step`` after every step,
+    ``on_end`` when ``fit`` returns."""
+
+    def on_start(self, trainer: "Trainer") -> None:
+        pass
 
     def on_step(self, trainer: "Trainer") -> None:
         pass
@@ -181,6 +185,8 @@ class Trainer:
             raise ValueError(f"this run is already at step {self.step}; ask for steps >= {self.step}, got {steps}.")
         if not self.snapshots:
             self._snapshot()
+        for cb in self.callbacks:
+            cb.on_start(self)
         bar = _progress_bar(total=steps, initial=self.step, disable=not self.progress, desc="training", unit="step")
         try:
             while self.step < steps:

@@ -9,6 +9,7 @@ from PIL import Image
 
 from ganlib.plotting import (image_grid, interpolate, plot_losses, save_animation, show_images, show_snapshots,
                              smooth)
+from ganlib import plotting
 from ganlib.training import History
 
 
@@ -206,3 +207,24 @@ def test_interpolate_bad_shapes(z_a, z_b):
         interpolate(z_a, z_b)
     assert "1-D" in str(info.value)
     assert str(tuple(z_a.shape)) in str(info.value) and str(tuple(z_b.shape)) in str(info.value)
+
+
+def test_plot_fid_marks_the_best_step_and_the_floor():
+    h = History()
+    for step, value in ((0, 80.0), (100, 9.0), (200, 4.0), (300, 5.0)):
+        h.log(step, fid=value)
+    ax = plotting.plot_fid(h, floor=0.5)
+    assert list(ax.lines[0].get_ydata()) == [80.0, 9.0, 4.0, 5.0]
+    assert any("best 4.00 at step 200" in t.get_text() for t in ax.texts)
+    assert ax.lines[1].get_ydata()[0] == 0.5 and ax.get_yscale() == "log"
+    with pytest.raises(KeyError, match="nothing logged as 'fid'"):
+        plotting.plot_fid(History())
+
+
+def test_plot_coverage_draws_ten_bars():
+    from ganlib.metrics import coverage_of_labels
+
+    ax = plotting.plot_coverage(coverage_of_labels(torch.tensor([0] * 30 + [1] * 70)))
+    heights = [bar.get_height() for bar in ax.patches]
+    assert len(heights) == 10 and heights[:2] == [30.0, 70.0] and sum(heights) == pytest.approx(100)
+    assert ax.get_title() == "2/10 digits covered, 100% clear"

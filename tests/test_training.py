@@ -200,7 +200,10 @@ def test_callbacks_are_called(gan):
 
     class Recorder(Callback):
         def __init__(self):
-            self.steps, self.ended = [], []
+            self.started, self.steps, self.ended = [], [], []
+
+        def on_start(self, trainer):
+            self.started.append(trainer.step)
 
         def on_step(self, trainer):
             self.steps.append(trainer.step)
@@ -219,10 +222,10 @@ def test_callbacks_are_called(gan):
     trainer.fit(3)
     assert [s for s, _ in seen] == [1, 2, 3]
     assert [v for _, v in seen] == trainer.history["g_loss"][1]
-    assert recorder.steps == [1, 2, 3] and recorder.ended == [3]
+    assert recorder.started == [0] and recorder.steps == [1, 2, 3] and recorder.ended == [3]
     assert OnlyEnd.ended == 1
     trainer.fit(4)
-    assert recorder.steps == [1, 2, 3, 4] and recorder.ended == [3, 4]
+    assert recorder.started == [0, 3] and recorder.steps == [1, 2, 3, 4] and recorder.ended == [3, 4]
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), torch.tensor(float("-inf"))])

@@ -1,0 +1,153 @@
+"""The frozen MNIST evaluator: a small classifier that scores generated digits (lesson 01 on).
+
+A GAN's losses say who is winning the game, not how good the samples are. A classifier trained
+once on real MNIST can: its predictions tell which digit a sample shows (mode coverage, label
+accuracy) and its penultimate features, 128 numbers per image, define a Fréchet distance between
+generated and real digits (see :mod:`ganlib.metrics`).
+
+The weights ship with the course in ``ganlib/weights/mnist_classifier.pt``; they were made by
+``python scripts/train_evaluator.py`` (seeded, a few minutes on a laptop CPU) and are read with
+``torch.load(weights_only=True)``. Images go in as (N, 1, 28, 28) floats in [-1, 1], the range our
+generators produce; anything else is refused with an error that says what came instead.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+WEIGHTS = Path(__file__).resolve().parent / "weights" / "mnist_classifier.pt"
+FEATURE_DIM = 128
+WEIGHTS_VERSION = 1
+
+
+class EvaluatorUnavailable(RuntimeError):
+    """The evaluator's weights are missing or unreadable; the message says how to make them."""
+
+
+class MNISTClassifier(nn.Module):
+    """Three conv blocks and a linear read-out; ``features`` gives the 128-d penultimate layer.
+
+    (N, 1, 28, 28) -> conv 5x5 32 -> pool 14x14 -> conv 3x3 64 -> pool 7x7 -> conv 3x3 128 ->
+    global average -> (N, 128) features -> linear -> (N, 10) logits.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+
+        def block(c_in: int, c_out: int, k: int) -> list[nn.Module]:
+            return [nn.Conv2d(c_in, c_out, k, padding=k // 2, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+
+        self.body = nn.Sequential(
+            *block(1, 32, 5), nn.MaxPool2d(2),
+            *block(32, 64, 3), nn.MaxPool2d(2),
+            *block(64, FEATURE_DIM, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+        )
+        self.head = nn.Linear(FEATURE_DIM, 10)
+
+    def features(self, x: Tensor) -> Tensor:
+        return self.body(x)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.head(self.body(x))
+
+
+def check_images(images: Any, what: str = "images") -> Tensor:
+    """Refuse anything that is not a float batch (N, 1, 28, 28) in [-1, 1]; return it unchanged.
+
+    Our generators end with tanh and our datasets are scaled to [-1, 1], so MNIST-like images have a
+    background of -1. A batch with no negative value at all was almost surely scaled to [0, 1] (for
+    example by ``save_image``-style code or a sigmoid output) and would be scored wrongly, so it is
+    refused rather than scored.
+    """
+    if not isinstance(images, Tensor):
+        raise TypeError(f"{what} must be a torch.Tensor of shape (N, 1, 28, 28); got {type(images).__name__}.")
+    if images.ndim != 4 or tuple(images.shape[1:]) != (1, 28, 28):
+        raise ValueError(f"{what} must have shape (N, 1, 28, 28) (MNIST-sized, one channel); got {tuple(images.shape)}.")
+    if not images.is_floating_point():
+        raise ValueError(f"{what} must be floats in [-1, 1]; got dtype {images.dtype} (convert with x / 127.5 - 1).")
+    if len(images) == 0:
+        raise ValueError(f"{what} is empty: need at least one image.")
+    lo, hi = float(images.min()), float(images.max())
+    if not (torch.isfinite(images).all()):
+        raise ValueError(f"{what} contain NaN or infinite values: the generator has diverged.")
+    if lo < -1.001 or hi > 1.001:
+        raise ValueError(f"{what} must lie in [-1, 1]; got values from {lo:.3g} to {hi:.3g}. "
+                         f"Does the generator end with tanh, and were the data scaled with x / 127.5 - 1?")
+    if lo >= 0.0 and len(images) > 1:
+        raise ValueError(f"{what} have no negative values (range {lo:.3g} to {hi:.3g}): they look scaled to "
+                         f"[0, 1], but the evaluator expects [-1, 1] (MNIST background = -1). Use x * 2 - 1.")
+    return images
+
+
+class Evaluator:
+    """The frozen classifier with the questions a lesson asks of it.
+
+    ``Evaluator()`` loads the shipped weights onto ``device`` (the CPU by default). It never trains
+    and never changes the global random state.
+    """
+
+    def __init__(self, path: str | Path | None = None, device: torch.device | str | None = None) -> None:
+        self.path = Path(path) if path is not None else WEIGHTS
+        self.device = torch.device(device) if device is not None else torch.device("cpu")
+        self.model = MNISTClassifier()
+        state = load_weights(self.path)
+        self.model.load_state_dict(state["model"])
+        self.model.to(self.device).eval().requires_grad_(False)
+        self.test_accuracy: float = float(state["test_accuracy"])
+        self._reference: dict[str, tuple[Tensor, Tensor]] = {}
+
+    def __repr__(self) -> str:
+        return f"Evaluator(MNIST classifier, test accuracy {self.test_accuracy:.2%}, {FEATURE_DIM} features, on {self.device})"
+
+    @torch.no_grad()
+    def _run(self, images: Tensor, fn: Any, batch_size: int) -> Tensor:
+        check_images(images)
+        return torch.cat([fn(chunk.to(self.device)).float().cpu() for chunk in images.split(batch_size)])
+
+    def features(self, images: Tensor, batch_size: int = 1000) -> Tensor:
+        """Penultimate features, (N, 128), of images in [-1, 1]."""
+        return self._run(images, self.model.features, batch_size)
+
+    def logits(self, images: Tensor, batch_size: int = 1000) -> Tensor:
+        """Class scores, (N, 10)."""
+        return self._run(images, self.model, batch_size)
+
+    def predict(self, images: Tensor, batch_size: int = 1000) -> Tensor:
+        """The digit each image shows, (N,) int64."""
+        return self.logits(images, batch_size).argmax(1)
+
+    def reference_stats(self, split: str = "test", n: int | None = None) -> tuple[Tensor, Tensor]:
+        """Mean (128,) and covariance (128, 128) of the real ``split``'s features, computed once."""
+        key = f"{split}:{n}"
+        if key not in self._reference:
+            from .data import load_mnist
+            from .metrics import feature_stats
+
+            images, _ = load_mnist(split)
+            if n is not None:  # a fixed random subset, the same every time
+                images = images[torch.randperm(len(images), generator=torch.Generator().manual_seed(0))[:n]]
+            self._reference[key] = feature_stats(self.features(images))
+        return self._reference[key]
+
+
+def load_weights(path: str | Path = WEIGHTS) -> dict[str, Any]:
+    """The evaluator's checkpoint, read with ``weights_only=True``; clear errors if it is not there."""
+    path = Path(path)
+    if not path.is_file():
+        raise EvaluatorUnavailable(
+            f"no evaluator weights at {path}. They ship with the course; restore them with "
+            f"`git checkout ganlib/weights` or make them again with `python scripts/train_evaluator.py`."
+        )
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated file, not a zip, foreign pickle ...
+        raise EvaluatorUnavailable(f"{path} is not readable ({type(err).__name__}: {err}); "
+                                   f"run `python scripts/train_evaluator.py` to make it again.") from err
+    if not isinstance(state, dict) or state.get("version") != WEIGHTS_VERSION or "model" not in state:
+        raise EvaluatorUnavailable(f"{path} is not a version-{WEIGHTS_VERSION} evaluator checkpoint; "
+                                   f"run `python scripts/train_evaluator.py` to make it again.")
+    return state
