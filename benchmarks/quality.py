@@ -24,7 +24,7 @@ Targets at a 3-minute budget: ganlib DCGAN >= 10x lower FID than the tutorial DC
 at 6-14 % each; ganlib MLP >= 5x lower FID than the tutorial MLP, all ten digits.
 
 Run alone (other jobs on a 2-core machine distort the budget):
-``python benchmarks/quality.py [--budget 180 --samples 10000 --only ganlib-dcgan tutorial-dcgan --grids DIR]``.
+``python benchmarks/quality.py [--budget 180 --samples 10000 --only ganlib-dcgan tutorial-dcgan --grids DIR --save DIR]``.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: as is)")
     p.add_argument("--grids", type=Path, default=None, help="folder for a PNG of 64 samples per run")
+    p.add_argument("--save", type=Path, default=None, help="folder for each run's generator weights (RUN.pt)")
     return p.parse_args()
 
 
@@ -141,6 +142,9 @@ def main() -> None:
         score = metrics.fid(samples, evaluator)
         cov = metrics.coverage(samples, evaluator)
         rows[run] = (steps, seconds, score.value, cov)
+        if args.save is not None:
+            args.save.mkdir(parents=True, exist_ok=True)
+            torch.save(G.state_dict(), args.save / f"{run}.pt")
         if args.grids is not None:
             from torchvision.utils import save_image
 

@@ -29,22 +29,23 @@ class EvaluatorUnavailable(RuntimeError):
 
 
 class MNISTClassifier(nn.Module):
-    """Three conv blocks and a linear read-out; ``features`` gives the 128-d penultimate layer.
+    """Three conv blocks, then a 128-unit layer whose activations are the features, then the read-out.
 
-    (N, 1, 28, 28) -> conv 5x5 32 -> pool 14x14 -> conv 3x3 64 -> pool 7x7 -> conv 3x3 128 ->
-    global average -> (N, 128) features -> linear -> (N, 10) logits.
+    (N, 1, 28, 28) -> conv 5x5 32 -> pool 14x14 -> conv 3x3 64 -> pool 7x7 -> conv 3x3 128 -> pool 3x3
+    -> flatten 1152 -> linear + ReLU -> (N, 128) features -> linear -> (N, 10) logits.
+    The features keep where the strokes are (no global pooling), so they notice malformed digits.
     """
 
     def __init__(self) -> None:
         super().__init__()
 
         def block(c_in: int, c_out: int, k: int) -> list[nn.Module]:
-            return [nn.Conv2d(c_in, c_out, k, padding=k // 2, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+            return [nn.Conv2d(c_in, c_out, k, padding=k // 2, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(),
+                    nn.MaxPool2d(2)]
 
         self.body = nn.Sequential(
-            *block(1, 32, 5), nn.MaxPool2d(2),
-            *block(32, 64, 3), nn.MaxPool2d(2),
-            *block(64, FEATURE_DIM, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            *block(1, 32, 5), *block(32, 64, 3), *block(64, 128, 3), nn.Flatten(),
+            nn.Linear(128 * 3 * 3, FEATURE_DIM), nn.ReLU(),
         )
         self.head = nn.Linear(FEATURE_DIM, 10)
 
@@ -95,7 +96,11 @@ class Evaluator:
         self.device = torch.device(device) if device is not None else torch.device("cpu")
         self.model = MNISTClassifier()
         state = load_weights(self.path)
-        self.model.load_state_dict(state["model"])
+        try:
+            self.model.load_state_dict(state["model"])
+        except RuntimeError as err:
+            raise EvaluatorUnavailable(f"{self.path} holds weights of another classifier ({err}); run "
+                                       f"`python scripts/train_evaluator.py` to make matching ones.") from err
         self.model.to(self.device).eval().requires_grad_(False)
         self.test_accuracy: float = float(state["test_accuracy"])
         self._reference: dict[str, tuple[Tensor, Tensor]] = {}
