@@ -103,7 +103,7 @@ class Evaluator:
                                        f"`python scripts/train_evaluator.py` to make matching ones.") from err
         self.model.to(self.device).eval().requires_grad_(False)
         self.test_accuracy: float = float(state["test_accuracy"])
-        self._reference: dict[str, tuple[Tensor, Tensor]] = {}
+        self.cache: dict[str, Any] = {}  # feature statistics of real digits, computed once per evaluator
 
     def __repr__(self) -> str:
         return f"Evaluator(MNIST classifier, test accuracy {self.test_accuracy:.2%}, {FEATURE_DIM} features, on {self.device})"
@@ -127,16 +127,16 @@ class Evaluator:
 
     def reference_stats(self, split: str = "test", n: int | None = None) -> tuple[Tensor, Tensor]:
         """Mean (128,) and covariance (128, 128) of the real ``split``'s features, computed once."""
-        key = f"{split}:{n}"
-        if key not in self._reference:
+        key = f"stats:{split}:{n}"
+        if key not in self.cache:
             from .data import load_mnist
             from .metrics import feature_stats
 
             images, _ = load_mnist(split)
             if n is not None:  # a fixed random subset, the same every time
                 images = images[torch.randperm(len(images), generator=torch.Generator().manual_seed(0))[:n]]
-            self._reference[key] = feature_stats(self.features(images))
-        return self._reference[key]
+            self.cache[key] = feature_stats(self.features(images))
+        return self.cache[key]
 
 
 def load_weights(path: str | Path = WEIGHTS) -> dict[str, Any]:

@@ -17,6 +17,7 @@ Everything takes images as (N, C, H, W) floats in [-1, 1], our generators' range
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -113,7 +114,7 @@ def fid_scale(n: int, evaluator: Evaluator | None = None) -> tuple[float, float]
     """(floor, ceiling) of classifier-FID for ``n`` images: real training digits and uniform noise."""
     ev = _evaluator(evaluator)
     key = f"scale:{n}"
-    if key not in ev._reference:
+    if key not in ev.cache:
         from .data import load_mnist
 
         ref = ev.reference_stats("test")
@@ -122,9 +123,8 @@ def fid_scale(n: int, evaluator: Evaluator | None = None) -> tuple[float, float]
         noise = torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(2)) * 2 - 1
         floor = frechet_distance(*feature_stats(ev.features(train[pick])), *ref)
         ceiling = frechet_distance(*feature_stats(ev.features(noise)), *ref)
-        ev._reference[key] = (torch.tensor(floor), torch.tensor(ceiling))
-    floor, ceiling = ev._reference[key]
-    return float(floor), float(ceiling)
+        ev.cache[key] = (floor, ceiling)
+    return ev.cache[key]
 
 
 def classifier_fid(samples: Tensor, evaluator: Evaluator | None = None) -> float:
@@ -142,12 +142,13 @@ def fid(samples: Tensor, evaluator: Evaluator | None = None) -> FIDScore:
 
 
 def kid(samples: Tensor, evaluator: Evaluator | None = None, n_reference: int = 5000) -> float:
-    """KID of samples against ``n_reference`` MNIST test digits (×1000 is the usual way to print it)."""
+    """KID of samples against ``n_reference`` random MNIST test digits (×1000 is the usual way to print it)."""
     from .data import load_mnist
 
     ev = _evaluator(evaluator)
-    test, _ = load_mnist("test", limit=n_reference)
-    return kernel_distance(ev.features(samples), ev.features(test))
+    test, _ = load_mnist("test")
+    pick = torch.randperm(len(test), generator=torch.Generator().manual_seed(0))[:n_reference]
+    return kernel_distance(ev.features(samples), ev.features(test[pick]))
 
 
 def _enough(samples: Tensor) -> None:
@@ -216,7 +217,8 @@ class LabelAccuracy:
         return self.overall
 
     def __str__(self) -> str:
-        worst = min(range(10), key=lambda d: self.per_digit[d])
+        asked = [d for d in range(10) if not math.isnan(self.per_digit[d])]  # NaN: digit never requested
+        worst = min(asked, key=lambda d: self.per_digit[d])
         return f"label accuracy {self.overall:.1%} (weakest digit: {worst} at {self.per_digit[worst]:.0%})"
 
 

@@ -77,12 +77,12 @@ def plot_losses(history: History, names: Sequence[str] | None = None, window: in
     return ax
 
 
-def plot_fid(history: History, name: str = "fid", floor: float | None = None,
+def plot_fid(history: History, name: str = "fid", floor: float | None = None, ceiling: float | None = None,
              ax: plt.Axes | None = None) -> plt.Axes:
     """FID against training steps, recorded by :class:`ganlib.metrics.FIDCallback`; marks the best step.
 
-    ``floor`` (real digits' FID, from :func:`ganlib.metrics.fid_scale`) is drawn as a dashed line: the
-    closer the curve gets to it, the less there is left to gain.
+    ``floor`` and ``ceiling`` (the FID of real digits and of noise, from :func:`ganlib.metrics.fid_scale`)
+    are drawn as dashed lines: the closer the curve gets to the floor, the less there is left to gain.
     """
     steps, values = history[name]
     if ax is None:
@@ -92,7 +92,9 @@ def plot_fid(history: History, name: str = "fid", floor: float | None = None,
     ax.annotate(f"best {values[best]:.2f} at step {steps[best]}", (steps[best], values[best]),
                 textcoords="offset points", xytext=(0, 12), ha="center")
     if floor is not None:
-        ax.axhline(floor, color="grey", linestyle="--", label=f"real digits ({floor:.2f})")
+        ax.axhline(floor, color="tab:green", linestyle="--", label=f"real digits ({floor:.2f})")
+    if ceiling is not None:
+        ax.axhline(ceiling, color="tab:red", linestyle="--", label=f"noise ({ceiling:.0f})")
     ax.set_yscale("log")
     ax.set_xlabel("generator step")
     ax.set_ylabel(f"{name} (log scale, lower is better)")

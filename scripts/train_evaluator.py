@@ -1,12 +1,12 @@
 """Train the frozen MNIST evaluator and write ganlib/weights/mnist_classifier.pt.
 
-    python scripts/train_evaluator.py            # about 5 minutes on a 2-core CPU
+    python scripts/train_evaluator.py
 
-Seeded and single-threaded by default. The training
-images are shifted, rotated and scaled a little at random: generated digits are never centred
-quite like MNIST's, and the evaluator should judge their shape, not their position. There is no
-label smoothing: it pulls each class's features together and would erase the differences within a
-class (thin or thick, neat or broken strokes) that the Fréchet distance must see.
+Seeded and single-threaded by default (about 6 minutes on a 2-core CPU). The training images are
+shifted, rotated and scaled a little at random: generated digits are never centred quite like
+MNIST's, and the evaluator should judge their shape, not their position. There is no label
+smoothing: it pulls each class's features together and would erase the differences within a class
+(thin or thick, neat or broken strokes) that the Fréchet distance must see.
 It refuses to write weights that score below 99 % on the MNIST test split.
 """
 

@@ -178,6 +178,10 @@ def test_coverage_of_labels_rejects_bad_labels():
 def test_label_accuracy_counts_requested_digits(ev, test_set):
     images, labels = test_set[0][:200], test_set[1][:200]
     assert metrics.label_accuracy(images, (labels + 1) % 10, ev).overall < 0.05
+    sevens = labels == 7
+    only_sevens = metrics.label_accuracy(images[sevens], labels[sevens], ev)
+    assert only_sevens.per_digit[7] == only_sevens.overall and math.isnan(only_sevens.per_digit[0])
+    assert "weakest digit: 7" in str(only_sevens)
     with pytest.raises(ValueError, match=r"labels must have shape \(200,\)"):
         metrics.label_accuracy(images, labels[:10], ev)
 

@@ -213,10 +213,11 @@ def test_plot_fid_marks_the_best_step_and_the_floor():
     h = History()
     for step, value in ((0, 80.0), (100, 9.0), (200, 4.0), (300, 5.0)):
         h.log(step, fid=value)
-    ax = plotting.plot_fid(h, floor=0.5)
+    ax = plotting.plot_fid(h, floor=0.5, ceiling=600)
     assert list(ax.lines[0].get_ydata()) == [80.0, 9.0, 4.0, 5.0]
     assert any("best 4.00 at step 200" in t.get_text() for t in ax.texts)
-    assert ax.lines[1].get_ydata()[0] == 0.5 and ax.get_yscale() == "log"
+    assert ax.lines[1].get_ydata()[0] == 0.5 and ax.lines[2].get_ydata()[0] == 600 and ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["fid", "real digits (0.50)", "noise (600)"]
     with pytest.raises(KeyError, match="nothing logged as 'fid'"):
         plotting.plot_fid(History())
 
