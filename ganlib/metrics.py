@@ -112,6 +112,8 @@ def default_evaluator(device: torch.device | str | None = None) -> Evaluator:
 
 def fid_scale(n: int, evaluator: Evaluator | None = None) -> tuple[float, float]:
     """(floor, ceiling) of classifier-FID for ``n`` images: real training digits and uniform noise."""
+    if not 2 <= n <= 60_000:
+        raise ValueError(f"n must be between 2 and 60,000 (the MNIST training digits); got {n}.")
     ev = _evaluator(evaluator)
     key = f"scale:{n}"
     if key not in ev.cache:
@@ -263,11 +265,13 @@ def ssim(output: Tensor, target: Tensor) -> float:
 
 # -- FID while training ---------------------------------------------------------------------------
 class FIDCallback(Callback):
-    """Record classifier-FID in ``trainer.history["fid"]`` at the start and every ``every`` steps.
+    """Record classifier-FID in ``trainer.history["fid"]``: before the first step, every ``every``
+    steps and when ``fit`` returns.
 
-    By default it draws ``n`` samples ``G(z)`` from the same fixed noise each time (its own seed,
-    so training's random numbers are untouched and a resumed run gets the same curve). A conditional
-    lesson passes ``sample(G, n) -> images`` instead.
+    By default it draws ``n`` samples ``G(z)`` from the same fixed noise each time, with its own
+    seed: training's random numbers are untouched, and the curve is stored in the history, so it is
+    saved in checkpoints and a resumed run continues it. A conditional lesson passes
+    ``sample(G, n) -> images`` instead.
     """
 
     def __init__(self, every: int, n: int = 10_000, *, z_dim: int | None = None,
@@ -293,7 +297,8 @@ class FIDCallback(Callback):
             trainer.history.log(trainer.step, fid=classifier_fid(self._samples(trainer.G), evaluator))
 
     def on_start(self, trainer: Any) -> None:
-        self._record(trainer)
+        if "fid" not in trainer.history:  # a fresh run: the untrained generator's score
+            self._record(trainer)
 
     def on_step(self, trainer: Any) -> None:
         if trainer.step % self.every == 0:

@@ -236,6 +236,22 @@ def test_fid_callback_records_a_curve_without_touching_training(ev):
     assert watched.history["fid"][0] == [0, 2, 4, 5]
 
 
+def test_fid_callback_curve_survives_a_checkpoint(ev, tmp_path):
+    first = Trainer(*_digit_gan(0), callbacks=(metrics.FIDCallback(every=2, n=50, z_dim=4, evaluator=ev),),
+                    checkpoint=tmp_path / "run.pt", progress=False)
+    first.fit(3)
+    resumed = Trainer(*_digit_gan(1), callbacks=(metrics.FIDCallback(every=2, n=50, z_dim=4, evaluator=ev),),
+                      progress=False).load(tmp_path / "run.pt")
+    resumed.fit(4)
+    assert resumed.history["fid"][0] == [0, 2, 3, 4]
+    assert resumed.history["fid"][1][:3] == first.history["fid"][1]
+
+
+def test_fid_scale_rejects_impossible_sizes(ev):
+    with pytest.raises(ValueError, match="between 2 and 60,000"):
+        metrics.fid_scale(70_000, ev)
+
+
 def test_fid_callback_takes_a_sampler_for_conditional_models(ev):
     asked = []
 
