@@ -216,10 +216,10 @@ class Trainer:
             raise
         finally:
             bar.close()
+        for cb in self.callbacks:  # before the last save, so that what they log is saved too
+            cb.on_end(self)
         if self.checkpoint is not None:
             self.save(self.checkpoint)
-        for cb in self.callbacks:
-            cb.on_end(self)
         return self.history
 
     def _guard(self, values: Mapping[str, float]) -> None:
