@@ -7,7 +7,7 @@ Discriminators return raw scores (logits); the loss decides how to read them::
     d_fake = loss(D(fake), target_is_real=False)
     g_loss = loss.generator(D(fake))               # the generator's side
 
-Modes (later lessons add theirs to ``MODES``):
+Modes (each lesson that brings one adds it to ``MODES``):
 
 * ``minimax``: the original game. D minimises the binary cross-entropy
   ``-log sigmoid(s)`` on real and ``-log(1 - sigmoid(s))`` on fake scores; G minimises
@@ -15,9 +15,19 @@ Modes (later lessons add theirs to ``MODES``):
   when D confidently rejects the fakes, which is exactly the start of training.
 * ``nonsaturating``: D as above; G instead minimises ``-log sigmoid(s)`` ("fool D"), which has
   the same fixed point and strong gradients when the fakes are bad. Use this one in practice.
+* ``lsgan`` (Mao et al., 2017): least squares on the raw score with targets a (fake), b (real) and
+  c (what G wants D to say): D minimises ``½ (s_real - b)² + ½ (s_fake - a)²``, G minimises
+  ``½ (s_fake - c)²``; here a = 0, b = c = 1 (:data:`LSGAN_TARGETS`). Fakes that are far from the
+  real data on the right side of the boundary still get a gradient.
+* ``hinge`` (Lim and Ye, 2017; used by SN-GAN and BigGAN): D minimises ``relu(1 - s_real) +
+  relu(1 + s_fake)``, G minimises ``-s_fake``.
+* ``wasserstein`` (Arjovsky et al., 2017): the critic minimises ``s_fake - s_real`` (an estimate of
+  minus the Wasserstein-1 distance, if the critic is 1-Lipschitz: clip its weights or add
+  :func:`gradient_penalty`), G minimises ``-s_fake``.
 
-Both are written with ``binary_cross_entropy_with_logits``, which is stable for large scores.
-Targets are broadcast to the shape of the scores, so patch discriminators work unchanged.
+The first two are written with ``binary_cross_entropy_with_logits``, stable for large scores.
+Every mode reads raw scores: no sigmoid at the end of D. Every loss is a mean over all score
+elements, so patch discriminators ((N, 1, H, W) maps) work unchanged.
 """
 
 from __future__ import annotations
@@ -44,10 +54,48 @@ class LossMode:
     description: str
 
 
+LSGAN_TARGETS = {"a": 0.0, "b": 1.0, "c": 1.0}  # fake, real, and what G wants D to output
+
+
+def _least_squares(pred: Tensor, target_is_real: bool) -> Tensor:
+    target = LSGAN_TARGETS["b"] if target_is_real else LSGAN_TARGETS["a"]
+    return 0.5 * (pred - target).square().mean()
+
+
+def _hinge(pred: Tensor, target_is_real: bool) -> Tensor:
+    return F.relu(1.0 - pred).mean() if target_is_real else F.relu(1.0 + pred).mean()
+
+
+def _critic(pred: Tensor, target_is_real: bool) -> Tensor:
+    return -pred.mean() if target_is_real else pred.mean()
+
+
 MODES: dict[str, LossMode] = {
     "minimax": LossMode(_bce, lambda pred: -_bce(pred, False), "G minimises log(1 - D(G(z))): saturates"),
     "nonsaturating": LossMode(_bce, lambda pred: _bce(pred, True), "G minimises -log D(G(z)): the usual choice"),
+    "lsgan": LossMode(_least_squares, lambda pred: 0.5 * (pred - LSGAN_TARGETS["c"]).square().mean(),
+                      "least squares on raw scores, targets a=0 (fake), b=1 (real), c=1 (G)"),
+    "hinge": LossMode(_hinge, lambda pred: -pred.mean(), "D: relu(1 - s_real) + relu(1 + s_fake); G: -s_fake"),
+    "wasserstein": LossMode(_critic, lambda pred: -pred.mean(),
+                            "critic: s_fake - s_real (needs a Lipschitz critic); G: -s_fake"),
 }
+
+
+def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor) -> Tensor:
+    """WGAN-GP's penalty (Gulrajani et al., 2017): mean of (‖∇ critic(x̂)‖₂ - 1)² at random interpolates.
+
+    x̂ = ε·real + (1 - ε)·fake with one ε ~ U(0, 1) per sample. The gradient is taken with
+    ``create_graph=True`` so that the penalty's own gradient reaches the critic's weights; multiply
+    by λ (10 in the paper) and add it to the critic's loss. Do not wrap this in ``torch.compile``:
+    compiled graphs can silently drop the second-order gradient it needs.
+    """
+    if real.shape != fake.shape:
+        raise ValueError(f"real and fake must have the same shape; got {tuple(real.shape)} and {tuple(fake.shape)}.")
+    eps = torch.rand(real.shape[0], *([1] * (real.ndim - 1)), device=real.device, dtype=real.dtype)
+    mixed = (eps * real.detach() + (1 - eps) * fake.detach()).requires_grad_(True)
+    scores = critic(mixed)
+    (grad,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
+    return (grad.flatten(1).norm(2, dim=1) - 1).square().mean()
 
 
 class DiscriminatorLoss(NamedTuple):

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganlib.losses import MODES, AdversarialLoss, DiscriminatorLoss
+from ganlib.losses import MODES, AdversarialLoss, DiscriminatorLoss, gradient_penalty
 
 LOG2 = math.log(2)
 VANILLA = ("minimax", "nonsaturating")
@@ -154,3 +154,96 @@ def test_unknown_mode_lists_the_modes():
 def test_target_must_be_a_bool(target):
     with pytest.raises(TypeError, match=re.escape(f"True or False; got {target!r}.")):
         AdversarialLoss()(torch.zeros(3), target)
+
+
+# -- LSGAN, hinge, Wasserstein (lessons 02 exercise and 04) ------------------------------------------
+NEW_MODES = ("lsgan", "hinge", "wasserstein")
+# by hand for LOGITS = [2, -1, 0.5, -3]:
+#   lsgan   real ½·mean((s-1)²) = ½·mean(1, 4, .25, 16) = 2.65625; fake ½·mean(s²) = 1.78125; G = real side
+#   hinge   real mean(relu(1-s)) = mean(0, 2, .5, 4) = 1.625; fake mean(relu(1+s)) = mean(3, 0, 1.5, 0) = 1.125
+#   critic  real -mean(s) = 0.375; fake mean(s) = -0.375; G -mean(s) = 0.375
+BY_HAND = {"lsgan": (2.65625, 1.78125, 2.65625), "hinge": (1.625, 1.125, 0.375), "wasserstein": (0.375, -0.375, 0.375)}
+
+
+@pytest.mark.parametrize("mode", NEW_MODES)
+def test_new_modes_by_hand(mode):
+    loss, s = AdversarialLoss(mode), torch.tensor(LOGITS)
+    real, fake, gen = BY_HAND[mode]
+    assert float(loss(s, True)) == pytest.approx(real)
+    assert float(loss(s, False)) == pytest.approx(fake)
+    assert float(loss.generator(s)) == pytest.approx(gen)
+    assert float(loss.discriminator(s, s).total) == pytest.approx(real + fake)
+
+
+@pytest.mark.parametrize("mode", NEW_MODES)
+def test_new_modes_reduce_patch_maps_to_one_number(mode):
+    pred = torch.randn(2, 1, 30, 30, generator=torch.Generator().manual_seed(3))
+    loss = AdversarialLoss(mode)
+    assert loss(pred, True).shape == () and loss.generator(pred).shape == ()
+    assert float(loss(pred, True)) == pytest.approx(float(loss(pred.flatten(), True)), rel=1e-6)
+
+
+def test_lsgan_still_pushes_fakes_that_are_already_on_the_real_side():
+    far = [5.0, 5.0]  # D already scores these fakes as very real
+    nonsat = _grad(AdversarialLoss("nonsaturating").generator, far)
+    lsgan = _grad(AdversarialLoss("lsgan").generator, far)
+    assert torch.all(nonsat.abs() < 0.01)  # -sigmoid(-5) / 2 ~ -0.003: hardly any signal
+    assert torch.allclose(lsgan, torch.tensor([2.0, 2.0]))  # (5 - c) / 2: pulled back towards c = 1
+
+
+def test_wasserstein_critic_loss_is_the_gap_between_mean_scores():
+    real, fake = torch.tensor([3.0, 1.0]), torch.tensor([-1.0, 0.0, 2.0])
+    parts = AdversarialLoss("wasserstein").discriminator(real, fake)
+    assert float(parts.total) == pytest.approx(fake.mean() - real.mean())
+
+
+# -- the gradient penalty --------------------------------------------------------------------------
+def _linear_critic(norm):
+    critic = nn.Sequential(nn.Flatten(), nn.Linear(12, 1))
+    with torch.no_grad():
+        w = torch.randn(1, 12, generator=torch.Generator().manual_seed(0))
+        critic[1].weight.copy_(norm * w / w.norm())
+    return critic
+
+
+def _pair(n=6):
+    g = torch.Generator().manual_seed(1)
+    return torch.randn(n, 3, 2, 2, generator=g), torch.randn(n, 3, 2, 2, generator=g)
+
+
+def test_gradient_penalty_of_a_unit_norm_linear_critic_is_zero():
+    real, fake = _pair()
+    assert gradient_penalty(_linear_critic(1.0), real, fake).item() == pytest.approx(0.0, abs=1e-10)
+    assert gradient_penalty(_linear_critic(3.0), real, fake).item() == pytest.approx(4.0, rel=1e-5)  # (3 - 1)²
+
+
+def test_gradient_penalty_is_taken_at_interpolates():
+    real, fake = _pair()
+    seen = []
+
+    def critic(x):
+        seen.append(x.detach().clone())
+        return x.flatten(1).sum(1)
+
+    gradient_penalty(critic, real, fake)
+    (x,) = seen
+    eps = ((x - fake).flatten(1) / (real - fake).flatten(1))  # the same ε along each row
+    assert torch.allclose(eps, eps[:, :1].expand_as(eps), atol=1e-5)
+    assert torch.all((eps > 0) & (eps < 1))
+    assert not any(torch.allclose(row, r) or torch.allclose(row, f) for row, r, f in zip(x, real, fake))
+
+
+def test_gradient_penalty_reaches_the_critic_weights_but_not_the_generator():
+    torch.manual_seed(0)
+    critic = nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.Tanh(), nn.Linear(8, 1))
+    real, fake = _pair()
+    fake.requires_grad_(True)  # as if it came from G
+    gradient_penalty(critic, real, fake).backward()
+    reached = [critic[1].weight, critic[1].bias, critic[3].weight]  # the last bias cannot change a gradient
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in reached)
+    assert fake.grad is None
+
+
+def test_gradient_penalty_checks_shapes():
+    with pytest.raises(ValueError, match=r"same shape; got \(2, 3\) and \(3, 3\)"):
+        gradient_penalty(lambda x: x.sum(1), torch.zeros(2, 3), torch.zeros(3, 3))
