@@ -106,7 +106,7 @@ def plot_fid(history: History, name: str = "fid", floor: float | None = None, ce
 def plot_coverage(coverage: "Coverage", ax: plt.Axes | None = None, title: str | None = None) -> plt.Axes:
     """Bar chart of the share of each digit in the samples (:func:`ganlib.metrics.coverage`), 10 % marked."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 2.8))
+        _, ax = plt.subplots(figsize=(7.5, 2.8))
     ax.bar(range(10), [100 * s for s in coverage.shares], color="tab:blue")
     ax.axhline(10, color="grey", linestyle="--", label="fair share, 10 %")
     ax.axhline(5, color="tab:red", linestyle=":", label="covered from 5 %")
@@ -114,7 +114,7 @@ def plot_coverage(coverage: "Coverage", ax: plt.Axes | None = None, title: str |
     ax.set_xlabel("digit, as the evaluator reads it")
     ax.set_ylabel("% of samples")
     ax.set_title(title or f"{coverage.digits_covered}/10 digits covered, {coverage.confident:.0%} clear")
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the bars, not on them
     return ax
 
 
