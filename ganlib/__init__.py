@@ -5,7 +5,7 @@ Importing ganlib does no work and keeps no state: no data is read, no device is 
 
 from . import checks, config, data, evaluator, losses, metrics, models, plotting, shapes, training, utils, widgets
 from .config import run_mode, settings, per_mode
-from .data import Batches, fixed_noise, load_dataset, load_mnist, sample_noise
+from .data import Batches, balanced_labels, fixed_noise, load_dataset, load_mnist, sample_noise
 from .losses import AdversarialLoss
 from .training import Trainer, gan_steps, generate
 from .utils import get_device, seed_everything
@@ -14,6 +14,6 @@ __version__ = "0.1.0"
 __all__ = [
     "checks", "config", "data", "evaluator", "losses", "metrics", "models", "plotting", "shapes", "training", "utils",
     "widgets",
-    "run_mode", "settings", "per_mode", "Batches", "fixed_noise", "load_dataset", "load_mnist",
+    "run_mode", "settings", "per_mode", "Batches", "balanced_labels", "fixed_noise", "load_dataset", "load_mnist",
     "sample_noise", "AdversarialLoss", "Trainer", "gan_steps", "generate", "get_device", "seed_everything",
 ]

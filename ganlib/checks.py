@@ -205,3 +205,178 @@ def check_generator_32(build: Callable[[int], nn.Module], z_dim: int = 100) -> C
     if missing:
         return _fail(f"These parameters get no gradient, so they never learn: {', '.join(missing[:3])}.")
     return CheckResult(True, "Your generator maps z to 1x32x32 images in [-1, 1] with transposed convolutions.")
+
+
+# -- lesson 02b: DCGAN -> LSGAN ---------------------------------------------------------------------
+_SCORES_REAL = torch.tensor([2.0, 1.0, 0.5, -0.5, 3.0, 1.5])
+_SCORES_FAKE = torch.tensor([-1.0, 0.0, 0.25, 1.0, -2.0, 0.5])
+
+
+def _one_number(value: Any) -> CheckResult | None:
+    if not isinstance(value, Tensor) or value.numel() != 1:
+        shape = f" of shape {tuple(value.shape)}" if isinstance(value, Tensor) else ""
+        return _fail(f"Return one number as a tensor (a mean over the batch); got {type(value).__name__}{shape}.")
+    return None
+
+
+def check_lsgan_d_loss(d_loss: Callable[[Tensor, Tensor], Tensor]) -> CheckResult:
+    """Lesson 02b: ``d_loss(real_scores, fake_scores) -> ½ mean((s_real - 1)²) + ½ mean((s_fake - 0)²)``."""
+    real, fake = _SCORES_REAL.clone().requires_grad_(True), _SCORES_FAKE.clone().requires_grad_(True)
+    value, error = _call(d_loss, real, fake)
+    if error is not None:
+        return error
+    error = _one_number(value)
+    if error is not None:
+        return error
+    got = float(value.detach())
+    r, f = _SCORES_REAL, _SCORES_FAKE
+    expected = float(0.5 * (r - 1).square().mean() + 0.5 * f.square().mean())
+    sig = float(0.5 * (torch.sigmoid(r) - 1).square().mean() + 0.5 * torch.sigmoid(f).square().mean())
+    if math.isclose(got, sig, rel_tol=1e-4):
+        return _fail("You squashed the scores with a sigmoid first. LSGAN reads the raw scores: with a sigmoid, "
+                     "a fake far on the wrong side gets almost no gradient again, which is what LSGAN removes.")
+    if math.isclose(got, 2 * expected, rel_tol=1e-4):
+        return _fail(f"Almost: expected {expected:.4f}, got {got:.4f}, twice as much. Each half has the factor ½.")
+    if math.isclose(got, len(r) * expected, rel_tol=1e-4):
+        return _fail("Take the mean over the batch, not the sum.")
+    swapped = float(0.5 * r.square().mean() + 0.5 * (f - 1).square().mean())
+    if math.isclose(got, swapped, rel_tol=1e-4):
+        return _fail("The targets are swapped: real scores should move to b = 1 and fake scores to a = 0.")
+    if not math.isclose(got, expected, rel_tol=1e-4):
+        return _fail(f"Expected {expected:.4f} on the test scores, got {got:.4f}. The loss is "
+                     "½·mean((s_real - 1)²) + ½·mean(s_fake²), on the raw scores.")
+    if not value.requires_grad:
+        return _fail("The value is right but carries no gradient to the scores: no .item(), .detach() or numpy inside.")
+    return CheckResult(True, f"LSGAN discriminator loss correct ({got:.4f} on the test scores).")
+
+
+def check_lsgan_g_loss(g_loss: Callable[[Tensor], Tensor]) -> CheckResult:
+    """Lesson 02b: ``g_loss(fake_scores) -> ½ mean((s_fake - 1)²)``."""
+    fake = _SCORES_FAKE.clone().requires_grad_(True)
+    value, error = _call(g_loss, fake)
+    if error is not None:
+        return error
+    error = _one_number(value)
+    if error is not None:
+        return error
+    got = float(value.detach())
+    f = _SCORES_FAKE
+    expected = float(0.5 * (f - 1).square().mean())
+    if math.isclose(got, float(0.5 * (torch.sigmoid(f) - 1).square().mean()), rel_tol=1e-4):
+        return _fail("Leave out the sigmoid: the generator's loss is on the raw scores too.")
+    if math.isclose(got, float(0.5 * f.square().mean()), rel_tol=1e-4):
+        return _fail("That pulls the fakes' scores to 0, the discriminator's target for fakes. The generator "
+                     "wants D to call them real: target c = 1.")
+    if math.isclose(got, 2 * expected, rel_tol=1e-4):
+        return _fail(f"Almost: expected {expected:.4f}, got {got:.4f}, twice as much. Keep the factor ½.")
+    if math.isclose(got, len(f) * expected, rel_tol=1e-4):
+        return _fail("Take the mean over the batch, not the sum.")
+    if not math.isclose(got, expected, rel_tol=1e-4):
+        return _fail(f"Expected {expected:.4f} on the test scores, got {got:.4f}. The loss is ½·mean((s_fake - 1)²).")
+    if not value.requires_grad:
+        return _fail("The value is right but carries no gradient: no .item(), .detach() or numpy inside.")
+    return CheckResult(True, f"LSGAN generator loss correct ({got:.4f} on the test scores).")
+
+
+def check_raw_score_discriminator(build: Callable[[], nn.Module]) -> CheckResult:
+    """Lesson 02b: ``build() -> nn.Module`` mapping (N, 1, 28, 28) to raw scores (N,), with no squashing at the end."""
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model, error = _call(build)
+    if error is not None:
+        return error
+    if not isinstance(model, nn.Module):
+        return _fail(f"Return an nn.Module; got {type(model).__name__}.")
+    if any(isinstance(m, (nn.Sigmoid, nn.Tanh, nn.Softmax)) for m in model.modules()):
+        return _fail("There is still a squashing layer (Sigmoid, Tanh or Softmax) in the discriminator. Remove it: "
+                     "the least-squares loss needs raw scores that can go anywhere.")
+    model.eval()
+    x = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    try:
+        with torch.no_grad():
+            before = model(x)
+    except Exception as err:
+        return _fail(f"Your discriminator fails on images of shape (4, 1, 28, 28): {type(err).__name__}: {err}")
+    if not isinstance(before, Tensor) or tuple(before.shape) != (4,):
+        shape = tuple(before.shape) if isinstance(before, Tensor) else type(before).__name__
+        return _fail(f"Expected one score per image, shape (4,), got {shape}. Flatten the last map, e.g. with .view(-1).")
+    last = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear)) and m.bias is not None]
+    if not last:
+        return _fail("Give the last convolution (or linear layer) a bias, so the score can shift freely.")
+    with torch.no_grad():
+        last[-1].bias += 3.0
+        after = model(x)
+    if not torch.allclose(after - before, torch.full_like(before, 3.0), atol=1e-4):
+        return _fail("The score is squashed after the last layer (shifting its bias by 3 did not shift the score "
+                     "by 3): remove torch.sigmoid or any other function applied to the output.")
+    return CheckResult(True, "Your discriminator returns one raw score per image, as LSGAN needs.")
+
+
+# -- lesson 03 ------------------------------------------------------------------------------------
+def check_label_maps(maps_fn: Callable[[Tensor, int, int], Tensor]) -> CheckResult:
+    """Lesson 03: ``maps_fn(labels, n_classes, size) -> (N, n_classes, size, size)`` one-hot planes."""
+    from .models import label_maps
+
+    for labels, n_classes, size in ((torch.tensor([3, 0, 9, 3]), 10, 28), (torch.tensor([1]), 2, 5)):
+        got, error = _call(maps_fn, labels.clone(), n_classes, size)
+        if error is not None:
+            return error
+        expected = label_maps(labels, n_classes, size)
+        if not isinstance(got, Tensor):
+            return _fail(f"Return a tensor; got {type(got).__name__}.")
+        if tuple(got.shape) == (len(labels), size, size, n_classes):
+            return _fail("The classes are in the last dimension. PyTorch images are (N, C, H, W): put the classes "
+                         "in dimension 1, e.g. one_hot[:, :, None, None].expand(-1, -1, size, size).")
+        if tuple(got.shape) != tuple(expected.shape):
+            return _fail(f"For {len(labels)} labels, {n_classes} classes and size {size}, expected shape "
+                         f"{tuple(expected.shape)}, got {tuple(got.shape)}.")
+        if not got.is_floating_point():
+            return _fail(f"Return floats, as the image is float (torch.cat needs one dtype); got {got.dtype}. "
+                         "Add .float() after F.one_hot.")
+        if not torch.equal(got.float(), expected):
+            return _fail(f"Wrong values for labels {labels.tolist()}: channel y of image i should be all ones when "
+                         "labels[i] == y and all zeros otherwise.")
+    return CheckResult(True, "Your label maps match: one channel of ones per image, the rest zeros.")
+
+
+def check_projection_score(score_fn: Callable[[Tensor, Tensor, nn.Module, nn.Module], Tensor]) -> CheckResult:
+    """Lesson 03: ``score_fn(features, labels, psi, embed) -> psi(features) + <embed(labels), features>``, (N,)."""
+    gen = torch.Generator().manual_seed(3)
+    features = torch.randn(5, 6, generator=gen)
+    labels = torch.tensor([0, 2, 1, 2, 3])
+    with torch.random.fork_rng():
+        torch.manual_seed(4)
+        psi, embed = nn.Linear(6, 1), nn.Embedding(4, 6)
+    got, error = _call(score_fn, features, labels, psi, embed)
+    if error is not None:
+        return error
+    with torch.no_grad():
+        unconditional = psi(features).view(-1)
+        inner = (embed(labels) * features).sum(1)
+    expected = unconditional + inner
+    if not isinstance(got, Tensor):
+        return _fail(f"Return a tensor of scores; got {type(got).__name__}.")
+    if tuple(got.shape) == (5, 1):
+        return _fail("One score per image, shape (N,): psi returns (N, 1), so flatten it with .view(-1) or .squeeze(1).")
+    if tuple(got.shape) == (5, 4):
+        return _fail("Shape (N, n_classes): you scored every class. Take only each image's own class vector, "
+                     "embed(labels), and its inner product with the features: (embed(labels) * features).sum(1).")
+    if tuple(got.shape) != (5,):
+        return _fail(f"Expected one score per image, shape (5,), got {tuple(got.shape)}.")
+    if torch.allclose(got, inner, atol=1e-5):
+        return _fail("Only the class term: add the unconditional score psi(features) too.")
+    if torch.allclose(got, unconditional, atol=1e-5):
+        return _fail("Only psi(features): the label is ignored. Add the inner product of embed(labels) with the features.")
+    if not torch.allclose(got, expected, atol=1e-5):
+        return _fail("Wrong values. The score is psi(features).view(-1) + (embed(labels) * features).sum(1).")
+    if not got.requires_grad:
+        return _fail("The values are right but carry no gradient: no torch.no_grad(), .detach() or numpy inside.")
+    got.sum().backward()
+    if embed.weight.grad is None or psi.weight.grad is None:
+        return _fail("Gradients must reach both psi and embed, or they never learn.")
+    return CheckResult(True, "Projection score correct: psi(phi(x)) plus the class vector's inner product with phi(x).")
+
+
+
+
+# -- lesson 04 ------------------------------------------------------------------------------------

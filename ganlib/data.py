@@ -27,6 +27,11 @@ MNIST_FILES = {
     "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
 }
 DATASETS = ("mnist", "fashion-mnist", "cifar10")
+CLASS_NAMES = {
+    "mnist": tuple(str(d) for d in range(10)),
+    "fashion-mnist": ("T-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot"),
+    "cifar10": ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
+}
 TORCHVISION_FOLDERS = {"fashion-mnist": "FashionMNIST/raw", "cifar10": "cifar-10-batches-py"}  # where torchvision looks
 
 
@@ -202,3 +207,10 @@ def fixed_noise(n: int, z_dim: int, seed: int = 0, device: torch.device | str | 
     Used for snapshots, so that the grids over training show the same samples growing up.
     """
     return sample_noise(n, z_dim, device, torch.Generator().manual_seed(seed))
+
+
+def balanced_labels(n: int, n_classes: int = 10, device: torch.device | str | None = None) -> Tensor:
+    """``n`` class labels 0, 1, ..., n_classes - 1, 0, 1, ... : every class equally often (lesson 03)."""
+    if n <= 0 or n_classes <= 0:
+        raise ValueError(f"n and n_classes must be positive; got n={n}, n_classes={n_classes}.")
+    return torch.arange(n, device=device) % n_classes

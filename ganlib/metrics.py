@@ -24,7 +24,7 @@ from typing import Any, Callable
 import torch
 from torch import Tensor
 
-from .data import fixed_noise
+from .data import balanced_labels, fixed_noise
 from .evaluator import Evaluator, check_images
 from .training import Callback, generate
 
@@ -270,25 +270,30 @@ class FIDCallback(Callback):
 
     By default it draws ``n`` samples ``G(z)`` from the same fixed noise each time, with its own
     seed: training's random numbers are untouched, and the curve is stored in the history, so it is
-    saved in checkpoints and a resumed run continues it. A conditional lesson passes
-    ``sample(G, n) -> images`` instead.
+    saved in checkpoints and a resumed run continues it. For a conditional generator ``G(z, labels)``
+    give ``n_classes``: every class is then drawn equally often. Anything else can pass
+    ``sample(G, n) -> images`` instead of ``z_dim``.
     """
 
-    def __init__(self, every: int, n: int = 10_000, *, z_dim: int | None = None,
+    def __init__(self, every: int, n: int = 10_000, *, z_dim: int | None = None, n_classes: int | None = None,
                  sample: Callable[[Any, int], Tensor] | None = None, evaluator: Evaluator | None = None,
                  seed: int = 2024) -> None:
         if every < 1 or n < 2:
             raise ValueError(f"every must be >= 1 and n >= 2; got every={every}, n={n}.")
         if (z_dim is None) == (sample is None):
             raise ValueError("give FIDCallback either z_dim (for G(z)) or sample=(G, n) -> images, not both.")
-        self.every, self.n, self.z_dim, self.sample, self.seed = every, n, z_dim, sample, seed
+        if n_classes is not None and (z_dim is None or n_classes < 1):
+            raise ValueError(f"n_classes (for G(z, labels)) goes with z_dim and must be >= 1; got n_classes={n_classes}.")
+        self.every, self.n, self.z_dim, self.n_classes, self.sample, self.seed = every, n, z_dim, n_classes, sample, seed
         self.evaluator = evaluator  # None: the shared evaluator on the generator's device
 
     def _samples(self, G: Any) -> Tensor:
         if self.sample is not None:
             return self.sample(G, self.n)
         device = next(G.parameters()).device
-        return generate(G, fixed_noise(self.n, self.z_dim, seed=self.seed, device=device))
+        z = fixed_noise(self.n, self.z_dim, seed=self.seed, device=device)
+        labels = None if self.n_classes is None else balanced_labels(self.n, self.n_classes, device)
+        return generate(G, z, labels)
 
     def _record(self, trainer: Any) -> None:
         done = trainer.history["fid"][0] if "fid" in trainer.history else []

@@ -1,4 +1,4 @@
-"""Generators and discriminators: the MLP GAN (lesson 01) and DCGAN (lesson 02).
+"""Generators and discriminators: the MLP GAN (lesson 01), DCGAN (lesson 02) and conditional DCGANs (lesson 03).
 
 Every discriminator ends without a sigmoid: it returns one raw score (a logit) per image, shape
 (N,), and the loss in :mod:`ganlib.losses` decides how to read it.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 DCGAN_SIZES = {28: 7, 32: 4, 64: 4}  # image size -> size of the first feature map
@@ -150,3 +152,96 @@ def dcgan_init(module: nn.Module) -> None:
     elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
         nn.init.normal_(module.weight, 1.0, 0.02)
         nn.init.zeros_(module.bias)
+
+
+# -- conditional DCGANs (lesson 03) ----------------------------------------------------------------
+LABEL_INPUTS = ("onehot", "embedding", "projection")
+
+
+def _check_labels(labels: Tensor, n: int, n_classes: int, owner: str) -> None:
+    if labels.ndim != 1 or labels.shape[0] != n or labels.dtype != torch.long:
+        raise ValueError(f"{owner} expects labels as an int64 tensor of shape ({n},), one class index per image; "
+                         f"got {labels.dtype} of shape {tuple(labels.shape)}.")
+    if n and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(f"{owner} expects class indices in 0..{n_classes - 1}; got values from "
+                         f"{int(labels.min())} to {int(labels.max())}.")
+
+
+def label_maps(labels: Tensor, n_classes: int, size: int) -> Tensor:
+    """One-hot labels spread over the image plane: (N,) -> (N, n_classes, size, size) (lesson 03).
+
+    Channel ``y`` of image ``i`` is all ones when ``labels[i] == y`` and all zeros otherwise, so a
+    convolutional discriminator sees the label at every pixel, next to the image's own channels.
+    """
+    _check_labels(labels, labels.shape[0] if labels.ndim == 1 else -1, n_classes, "label_maps")
+    one_hot = F.one_hot(labels, n_classes).float()
+    return one_hot[:, :, None, None].expand(-1, -1, size, size)
+
+
+class ConditionalGenerator(nn.Module):
+    """A DCGAN generator told what to draw (lesson 03): ``G(z, labels)`` -> images (N, C, S, S).
+
+    The label joins the noise before the first layer, as a one-hot vector (``label_input="onehot"``,
+    the original conditional GAN) or as a learned vector of ``embed_dim`` numbers
+    (``"embedding"``); the rest is :class:`DCGANGenerator`.
+    """
+
+    def __init__(self, z_dim: int = 100, n_classes: int = 10, img_size: int = 28, channels: int = 1,
+                 width: int = 64, label_input: str = "onehot", embed_dim: int = 10) -> None:
+        super().__init__()
+        if label_input not in ("onehot", "embedding"):
+            raise ValueError(f"label_input must be 'onehot' or 'embedding'; got {label_input!r}.")
+        _check_positive(z_dim=z_dim, n_classes=n_classes, embed_dim=embed_dim)
+        self.z_dim, self.n_classes, self.label_input = z_dim, n_classes, label_input
+        self.embed = nn.Embedding(n_classes, embed_dim) if label_input == "embedding" else None
+        code_dim = embed_dim if self.embed is not None else n_classes
+        self.body = DCGANGenerator(z_dim + code_dim, img_size, channels, width)
+
+    def forward(self, z: Tensor, labels: Tensor) -> Tensor:
+        z = _check_noise(z, self.z_dim, type(self).__name__)
+        _check_labels(labels, z.shape[0], self.n_classes, type(self).__name__)
+        code = self.embed(labels) if self.embed is not None else F.one_hot(labels, self.n_classes).float()
+        return self.body(torch.cat([z, code], dim=1))
+
+
+class ConditionalDiscriminator(nn.Module):
+    """A DCGAN discriminator that judges (image, label) pairs (lesson 03): ``D(x, labels)`` -> scores (N,).
+
+    ``label_input`` says how the label gets in:
+
+    * ``"onehot"``: :func:`label_maps` adds ``n_classes`` constant channels to the image;
+    * ``"embedding"``: a learned S x S map per class adds one channel;
+    * ``"projection"`` (Miyato and Koyama, 2018): the image alone goes through the convolutions to
+      features phi(x); the score is ``psi(phi(x)) + <embed(y), phi(x)>``, an unconditional score plus
+      how well the features match the class's learned vector.
+    """
+
+    def __init__(self, n_classes: int = 10, img_size: int = 28, channels: int = 1, width: int = 64,
+                 label_input: str = "onehot", batchnorm: bool = True) -> None:
+        super().__init__()
+        if label_input not in LABEL_INPUTS:
+            raise ValueError(f"label_input must be one of {', '.join(LABEL_INPUTS)}; got {label_input!r}.")
+        _check_positive(n_classes=n_classes)
+        self.n_classes, self.img_size, self.channels, self.label_input = n_classes, img_size, channels, label_input
+        extra = {"onehot": n_classes, "embedding": 1, "projection": 0}[label_input]
+        self.body = DCGANDiscriminator(img_size, channels + extra, width, batchnorm)
+        self.embed: nn.Module | None = None
+        if label_input == "embedding":
+            self.embed = nn.Embedding(n_classes, img_size * img_size)
+        elif label_input == "projection":
+            head = self.body.net[-1]  # the last convolution reads the whole final feature map
+            self.embed = nn.Embedding(n_classes, head.in_channels * head.kernel_size[0] * head.kernel_size[1])
+            # small class vectors, so that the first scores are not swamped by thousands of N(0, 1) products
+            nn.init.normal_(self.embed.weight, 0.0, 0.02)
+
+    def forward(self, x: Tensor, labels: Tensor) -> Tensor:
+        _check_images(x, (self.channels, self.img_size, self.img_size), type(self).__name__)
+        _check_labels(labels, x.shape[0], self.n_classes, type(self).__name__)
+        if self.label_input == "onehot":
+            return self.body(torch.cat([x, label_maps(labels, self.n_classes, self.img_size)], dim=1))
+        if self.label_input == "embedding":
+            label_map = self.embed(labels).view(-1, 1, self.img_size, self.img_size)
+            return self.body(torch.cat([x, label_map], dim=1))
+        features = self.body.net[:-1](x)                     # phi(x): (N, C, k, k)
+        score = self.body.net[-1](features).view(-1)         # psi(phi(x)): the unconditional score
+        return score + (self.embed(labels) * features.flatten(1)).sum(dim=1)

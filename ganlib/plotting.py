@@ -1,4 +1,5 @@
-"""Figures: image grids, loss curves, snapshots and their animation, quality curves (lesson 01).
+"""Figures: image grids, loss curves, snapshots and their animation, quality curves (lesson 01),
+class-by-noise grids of conditional generators (lesson 03).
 
 Plotting only reads what training produced (images, the history, snapshots); it never trains.
 """
@@ -18,7 +19,7 @@ from torchvision.utils import make_grid
 from .training import History
 
 if TYPE_CHECKING:
-    from .metrics import Coverage
+    from .metrics import Coverage, LabelAccuracy
 
 
 def _check_images(images: Tensor) -> Tensor:
@@ -44,6 +45,34 @@ def show_images(images: Tensor, nrow: int = 8, title: str | None = None, ax: plt
     ax.set_axis_off()
     if title:
         ax.set_title(title)
+    return ax
+
+
+def class_grid(G: torch.nn.Module, z_dim: int, n_classes: int = 10, columns: int = 8, seed: int = 0,
+               class_names: Sequence[str] | None = None, ax: plt.Axes | None = None, size: float = 5.0) -> plt.Axes:
+    """One row per class, one column per noise vector: ``G(z_j, y_i)`` for a conditional generator (lesson 03).
+
+    Every row uses the same ``columns`` noise vectors (drawn from ``seed``), so reading down a
+    column shows what the noise keeps across classes (slant, thickness, style).
+    """
+    from .data import fixed_noise
+    from .training import generate
+
+    if class_names is not None and len(class_names) != n_classes:
+        raise ValueError(f"give one name per class: {n_classes} classes, got {len(class_names)} names.")
+    device = next(G.parameters()).device
+    z = fixed_noise(columns, z_dim, seed=seed, device=device).repeat(n_classes, 1)    # row i: the same z's
+    labels = torch.arange(n_classes, device=device).repeat_interleave(columns)       # row i: class i
+    images = generate(G, z, labels)
+    ax = show_images(images, nrow=columns, ax=ax, size=size)
+    height = images.shape[-2] + 2  # make_grid's padding
+    names = class_names if class_names is not None else [str(i) for i in range(n_classes)]
+    ax.set_axis_on()
+    ax.set_xticks([])
+    ax.set_yticks([2 + height * (i + 0.5) for i in range(n_classes)], names)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
     return ax
 
 
@@ -78,16 +107,17 @@ def plot_losses(history: History, names: Sequence[str] | None = None, window: in
 
 
 def plot_fid(history: History, name: str = "fid", floor: float | None = None, ceiling: float | None = None,
-             ax: plt.Axes | None = None) -> plt.Axes:
+             ax: plt.Axes | None = None, label: str | None = None) -> plt.Axes:
     """FID against training steps, recorded by :class:`ganlib.metrics.FIDCallback`; marks the best step.
 
     ``floor`` and ``ceiling`` (the FID of real digits and of noise, from :func:`ganlib.metrics.fid_scale`)
     are drawn as dashed lines: the closer the curve gets to the floor, the less there is left to gain.
+    To compare runs, call it once per run on the same ``ax``, each with its own ``label``.
     """
     steps, values = history[name]
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.5))
-    ax.plot(steps, values, marker="o", label=name)
+    ax.plot(steps, values, marker="o", label=label or name)
     best = min(range(len(values)), key=values.__getitem__)
     ax.annotate(f"best {values[best]:.2f} at step {steps[best]}", (steps[best], values[best]),
                 textcoords="offset points", xytext=(0, 12), ha="center")
@@ -115,6 +145,24 @@ def plot_coverage(coverage: "Coverage", ax: plt.Axes | None = None, title: str |
     ax.set_ylabel("% of samples")
     ax.set_title(title or f"{coverage.digits_covered}/10 digits covered, {coverage.confident:.0%} clear")
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the bars, not on them
+    return ax
+
+
+def plot_label_accuracy(results: "dict[str, LabelAccuracy]", ax: plt.Axes | None = None) -> plt.Axes:
+    """Per-digit label accuracy of one or more conditional models as grouped bars (lesson 03)."""
+    if not results:
+        raise ValueError("give at least one model: {name: metrics.label_accuracy(...)}.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3))
+    width = 0.8 / len(results)
+    for i, (name, acc) in enumerate(results.items()):
+        xs = [d - 0.4 + width * (i + 0.5) for d in range(10)]
+        ax.bar(xs, [100 * a for a in acc.per_digit], width, label=f"{name} ({acc.overall:.1%})")
+    ax.set_xticks(range(10))
+    ax.set_xlabel("digit asked for")
+    ax.set_ylabel("% read as that digit")
+    ax.set_ylim(0, 100)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
 
 

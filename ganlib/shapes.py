@@ -62,8 +62,11 @@ class LayerShape:
     parameters: int
 
 
-def layer_shapes(model: nn.Module, example: Tensor) -> list[LayerShape]:
-    """Run ``example`` through ``model`` and record the output shape of every leaf layer, in order."""
+def layer_shapes(model: nn.Module, example: Tensor, *more: Tensor) -> list[LayerShape]:
+    """Run ``model(example, *more)`` and record the output shape of every leaf layer, in order.
+
+    ``more`` carries further inputs, e.g. the labels of a conditional model (lesson 03).
+    """
     rows: list[LayerShape] = []
     hooks = []
     for name, module in model.named_modules():
@@ -76,7 +79,7 @@ def layer_shapes(model: nn.Module, example: Tensor) -> list[LayerShape]:
     try:
         model.eval()
         with torch.no_grad():
-            model(example)
+            model(example, *more)
     finally:
         model.train(was_training)
         for h in hooks:
@@ -86,8 +89,9 @@ def layer_shapes(model: nn.Module, example: Tensor) -> list[LayerShape]:
 
 def format_layer_shapes(rows: list[LayerShape]) -> str:
     """A plain-text table of :func:`layer_shapes` rows (deterministic, so notebooks can check it)."""
-    lines = [f"{'layer':<10}{'type':<18}{'output shape':<22}{'parameters':>11}"]
+    width = max([10] + [len(r.name) + 2 for r in rows])
+    lines = [f"{'layer':<{width}}{'type':<18}{'output shape':<22}{'parameters':>11}"]
     for r in rows:
-        lines.append(f"{r.name:<10}{r.layer:<18}{str(r.output_shape):<22}{r.parameters:>11,}")
-    lines.append(f"{'total':<50}{sum(r.parameters for r in rows):>11,}")
+        lines.append(f"{r.name:<{width}}{r.layer:<18}{str(r.output_shape):<22}{r.parameters:>11,}")
+    lines.append(f"{'total':<{width + 40}}{sum(r.parameters for r in rows):>11,}")
     return "\n".join(lines)

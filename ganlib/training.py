@@ -133,12 +133,17 @@ def gan_steps(
 
 
 @torch.no_grad()
-def generate(G: nn.Module, z: Tensor, batch_size: int = 500) -> Tensor:
-    """``G(z)`` in eval mode, without gradients, in chunks, returned on the CPU."""
+def generate(G: nn.Module, z: Tensor, labels: Tensor | None = None, batch_size: int = 500) -> Tensor:
+    """``G(z)``, or ``G(z, labels)`` for a conditional generator (lesson 03), in eval mode, without
+    gradients, in chunks, returned on the CPU."""
+    if labels is not None and len(labels) != len(z):
+        raise ValueError(f"give one label per noise vector; got {len(labels)} labels for {len(z)} vectors.")
     was_training = G.training
     G.eval()
     try:
-        return torch.cat([G(chunk).cpu() for chunk in z.split(batch_size)])
+        if labels is None:
+            return torch.cat([G(chunk).cpu() for chunk in z.split(batch_size)])
+        return torch.cat([G(zc, yc).cpu() for zc, yc in zip(z.split(batch_size), labels.split(batch_size))])
     finally:
         G.train(was_training)
 
@@ -152,6 +157,8 @@ class Trainer:
         batches: an endless iterator of batches, e.g. :class:`ganlib.data.Batches`.
         n_critic: discriminator steps per generator step.
         fixed_noise: latent vectors for snapshots; ``snapshot_every`` steps, ``G(fixed_noise)`` is kept.
+        fixed_labels: for a conditional generator, one label per fixed noise vector: snapshots are
+            ``G(fixed_noise, fixed_labels)``.
         checkpoint: path to save to every ``checkpoint_every`` steps and when ``fit`` ends.
         callbacks: :class:`Callback` objects or plain ``f(trainer)`` functions run after every step.
         progress: show a progress bar.
@@ -160,7 +167,7 @@ class Trainer:
     def __init__(
         self, G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
         d_step: StepFn, g_step: StepFn, batches: Iterator[Any], *, n_critic: int = 1,
-        fixed_noise: Tensor | None = None, snapshot_every: int = 100,
+        fixed_noise: Tensor | None = None, fixed_labels: Tensor | None = None, snapshot_every: int = 100,
         checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 500,
         callbacks: tuple[Callback | Callable[["Trainer"], None], ...] = (), progress: bool = True,
     ) -> None:
@@ -170,7 +177,12 @@ class Trainer:
             raise ValueError(f"snapshot_every and checkpoint_every must be >= 1; got {snapshot_every}, {checkpoint_every}.")
         self.G, self.D, self.opt_g, self.opt_d = G, D, opt_g, opt_d
         self.d_step, self.g_step, self.batches = d_step, g_step, batches
+        if fixed_labels is not None and (fixed_noise is None or len(fixed_labels) != len(fixed_noise)):
+            got = "no fixed_noise" if fixed_noise is None else f"{len(fixed_noise)} noise vectors"
+            raise ValueError(f"fixed_labels needs one label per fixed noise vector; got {len(fixed_labels)} labels "
+                             f"and {got}.")
         self.n_critic, self.fixed_noise, self.snapshot_every = n_critic, fixed_noise, snapshot_every
+        self.fixed_labels = fixed_labels
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
         self.checkpoint_every, self.progress = checkpoint_every, progress
         self.callbacks = [c if isinstance(c, Callback) else _FunctionCallback(c) for c in callbacks]
@@ -234,7 +246,7 @@ class Trainer:
 
     def _snapshot(self) -> None:
         if self.fixed_noise is not None and (not self.snapshots or self.snapshots[-1][0] != self.step):
-            self.snapshots.append((self.step, generate(self.G, self.fixed_noise)))
+            self.snapshots.append((self.step, generate(self.G, self.fixed_noise, self.fixed_labels)))
 
     # -- checkpoints ------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

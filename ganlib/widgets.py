@@ -1,4 +1,4 @@
-"""Interactive widgets with static fallbacks (lessons 01 and 02).
+"""Interactive widgets with static fallbacks (lessons 01, 02 and 03).
 
 In JupyterLab or Colab these show ipywidgets controls. Where no widget front end is attached
 (nbval, nbconvert, a script) or ``GANLIB_WIDGETS=static`` is set, each one draws a static
@@ -198,6 +198,40 @@ def latent_explorer(G: nn.Module, z_dim: int, seeds: tuple[int, int] = (0, 1), s
         pairs = [(seeds[0] + 2 * i, seeds[1] + 2 * i) for i in range(4)]
         rows = torch.cat([generate(G, interpolate(z_of(a), z_of(b), steps)) for a, b in pairs])
         show_images(rows, nrow=steps, size=8, title="latent walks between pairs of seeds (slerp)")
+        plt.show()
+
+    _with_fallback(build, static)
+
+
+# -- telling a conditional generator what to draw (lesson 03) --------------------------------------
+def class_picker(G: nn.Module, z_dim: int, n_classes: int = 10, class_names: tuple[str, ...] | None = None,
+                 columns: int = 8) -> None:
+    """Pick a class (and a noise seed) and see ``G(z, class)``; static: :func:`ganlib.plotting.class_grid`."""
+    from .data import fixed_noise
+    from .plotting import class_grid, show_images
+
+    names = list(class_names) if class_names is not None else [str(i) for i in range(n_classes)]
+    if len(names) != n_classes:
+        raise ValueError(f"give one name per class: {n_classes} classes, got {len(names)} names.")
+    device = next(G.parameters()).device
+
+    def build() -> Any:
+        import ipywidgets as w
+
+        def show(label: int, seed: int) -> None:
+            z = fixed_noise(columns, z_dim, seed=seed, device=device)
+            images = generate(G, z, torch.full((columns,), label, dtype=torch.long, device=device))
+            show_images(images, nrow=columns, size=8, title=f"{names[label]}, noise seed {seed}")
+            plt.show()
+
+        return w.interactive(
+            show, label=w.ToggleButtons(options=[(n, i) for i, n in enumerate(names)], value=0, description="draw"),
+            seed=w.IntSlider(0, 0, 99, description="noise seed"),
+        )
+
+    def static() -> None:
+        class_grid(G, z_dim, n_classes, columns, class_names=names)
+        plt.title("one row per class, one column per noise vector")
         plt.show()
 
     _with_fallback(build, static)

@@ -317,3 +317,15 @@ def test_fixed_noise_is_reproducible_and_leaves_global_rng():
     assert a.shape == (8, 10)
     assert torch.equal(a, b) and not torch.equal(a, c)
     assert torch.equal(a, torch.randn(8, 10, generator=torch.Generator().manual_seed(3)))
+
+
+def test_balanced_labels():
+    assert data.balanced_labels(7, 3).tolist() == [0, 1, 2, 0, 1, 2, 0]
+    assert torch.equal(torch.bincount(data.balanced_labels(10_000)), torch.full((10,), 1000))
+    with pytest.raises(ValueError, match="n and n_classes must be positive; got n=0"):
+        data.balanced_labels(0)
+
+
+def test_class_names_for_every_dataset():
+    assert set(data.CLASS_NAMES) == set(DATASETS)
+    assert all(len(names) == 10 and len(set(names)) == 10 for names in data.CLASS_NAMES.values())

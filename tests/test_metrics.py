@@ -269,6 +269,26 @@ def test_fid_callback_takes_a_sampler_for_conditional_models(ev):
         metrics.FIDCallback(every=0, z_dim=4)
 
 
+def test_fid_callback_draws_every_class_equally_for_a_conditional_generator(ev):
+    class Conditional(torch.nn.Module):  # draws the shared G's images and remembers the labels it was given
+        def __init__(self, G):
+            super().__init__()
+            self.G, self.seen = G, []
+
+        def forward(self, z, labels):
+            self.seen.append(labels.clone())
+            return self.G(z)
+
+    G, *rest = _digit_gan(0)
+    cond = Conditional(G)
+    callback = metrics.FIDCallback(every=5, n=30, z_dim=4, n_classes=3, evaluator=ev)
+    callback.on_start(Trainer(cond, *rest, progress=False))
+    seen = torch.cat(cond.seen)
+    assert torch.equal(torch.bincount(seen), torch.tensor([10, 10, 10]))
+    with pytest.raises(ValueError, match="n_classes"):
+        metrics.FIDCallback(every=3, n=20, n_classes=10, sample=lambda G, n: None)
+
+
 # -- Inception FID: clear messages offline (no network in tests) -------------------------------------
 def test_inception_fid_explains_an_offline_machine(monkeypatch):
     import torchmetrics.image.fid as tm_fid

@@ -208,3 +208,96 @@ def test_dcgan_init_leaves_other_modules_alone():
     before = act.weight.clone()
     dcgan_init(act)
     assert torch.equal(act.weight, before)
+
+
+# -- conditional DCGANs (lesson 03) -----------------------------------------------------------------
+from ganlib.models import ConditionalDiscriminator, ConditionalGenerator, label_maps  # noqa: E402
+
+
+def test_label_maps_one_channel_on_per_image():
+    maps = label_maps(torch.tensor([2, 0, 2]), n_classes=3, size=4)
+    assert maps.shape == (3, 3, 4, 4) and maps.dtype == torch.float32
+    assert torch.equal(maps[0, 2], torch.ones(4, 4)) and maps[0, :2].abs().sum() == 0
+    assert torch.equal(maps[1, 0], torch.ones(4, 4)) and maps[1, 1:].abs().sum() == 0
+    assert torch.equal(maps.sum(1), torch.ones(3, 4, 4))  # exactly one channel on, everywhere
+
+
+@pytest.mark.parametrize("labels, expected", [
+    (torch.tensor([0, 3]), "0..2"),
+    (torch.tensor([-1, 0]), "0..2"),
+    (torch.tensor([[0, 1]]), "int64 tensor of shape"),
+    (torch.tensor([0.0, 1.0]), "int64 tensor of shape"),
+])
+def test_label_maps_rejects_bad_labels(labels, expected):
+    assert expected in _message(label_maps, labels, 3, 4)
+
+
+@pytest.mark.parametrize("label_input", ["onehot", "embedding"])
+@pytest.mark.parametrize("img_size, channels", [(28, 1), (32, 3), (64, 1)])
+def test_conditional_generator_shapes(label_input, img_size, channels):
+    torch.manual_seed(0)
+    G = ConditionalGenerator(z_dim=8, n_classes=5, img_size=img_size, channels=channels, width=4, label_input=label_input)
+    x = G(torch.randn(3, 8), torch.tensor([0, 4, 2]))
+    assert x.shape == (3, channels, img_size, img_size) and x.min() >= -1 and x.max() <= 1
+    first = next(m for m in G.modules() if isinstance(m, nn.ConvTranspose2d))
+    assert first.in_channels == 8 + (5 if label_input == "onehot" else 10)  # z joined with the label code
+
+
+@pytest.mark.parametrize("label_input", ["onehot", "embedding"])
+def test_conditional_generator_listens_to_the_label(label_input):
+    torch.manual_seed(0)
+    G = ConditionalGenerator(z_dim=8, n_classes=5, width=4, label_input=label_input).eval()
+    z = torch.randn(1, 8).repeat(2, 1)
+    a, b = G(z, torch.tensor([1, 3]))
+    assert not torch.allclose(a, b)  # same noise, different label, different image
+
+
+@pytest.mark.parametrize("label_input", ["onehot", "embedding", "projection"])
+@pytest.mark.parametrize("img_size, channels, batchnorm", [(28, 1, True), (32, 3, False), (64, 1, True)])
+def test_conditional_discriminator_shapes(label_input, img_size, channels, batchnorm):
+    torch.manual_seed(0)
+    D = ConditionalDiscriminator(n_classes=5, img_size=img_size, channels=channels, width=4,
+                                 label_input=label_input, batchnorm=batchnorm).eval()
+    x = torch.randn(3, channels, img_size, img_size)
+    scores = D(x, torch.tensor([0, 4, 2]))
+    assert scores.shape == (3,)
+    other = D(x, torch.tensor([1, 3, 0]))
+    assert not torch.allclose(scores, other)  # the label changes the verdict
+    assert not any(isinstance(m, nn.Sigmoid) for m in D.modules())
+
+
+def test_onehot_discriminator_sees_label_maps_as_extra_channels():
+    D = ConditionalDiscriminator(n_classes=10, img_size=28, channels=1, width=4, label_input="onehot")
+    first = next(m for m in D.modules() if isinstance(m, nn.Conv2d))
+    assert first.in_channels == 1 + 10
+
+
+def test_projection_discriminator_is_psi_plus_inner_product():
+    torch.manual_seed(0)
+    D = ConditionalDiscriminator(n_classes=4, img_size=28, channels=1, width=4, label_input="projection").eval()
+    x, y = torch.randn(2, 1, 28, 28), torch.tensor([3, 1])
+    features = D.body.net[:-1](x).flatten(1)
+    psi = features @ D.body.net[-1].weight.flatten() + D.body.net[-1].bias
+    expected = psi + (D.embed.weight[y] * features).sum(1)
+    assert torch.allclose(D(x, y), expected, atol=1e-5)
+    with torch.no_grad():
+        D.embed.weight.zero_()  # without class vectors, every label gets the unconditional score
+    assert torch.allclose(D(x, y), D(x, torch.tensor([0, 0])))
+
+
+def test_conditional_models_reject_bad_input():
+    G = ConditionalGenerator(z_dim=8, n_classes=5, width=4)
+    D = ConditionalDiscriminator(n_classes=5, width=4)
+    assert "(3,)" in _message(G, torch.zeros(3, 8), torch.tensor([0, 1]))
+    assert "0..4" in _message(G, torch.zeros(2, 8), torch.tensor([0, 5]))
+    assert "(N, 8)" in _message(G, torch.zeros(2, 7), torch.tensor([0, 1]))
+    assert "(N, 1, 28, 28)" in _message(D, torch.zeros(2, 1, 32, 32), torch.tensor([0, 1]))
+    assert "int64" in _message(D, torch.zeros(2, 1, 28, 28), torch.tensor([0.0, 1.0]))
+    assert "'onehot' or 'embedding'" in _message(lambda: ConditionalGenerator(label_input="projection"))
+    assert "onehot, embedding, projection" in _message(lambda: ConditionalDiscriminator(label_input="concat"))
+
+
+def test_projection_class_vectors_start_small_and_dcgan_init_leaves_them():
+    torch.manual_seed(0)
+    D = ConditionalDiscriminator(n_classes=10, width=32, label_input="projection").apply(dcgan_init)
+    assert 0.015 < D.embed.weight.std().item() < 0.025  # N(0, 0.02), not nn.Embedding's N(0, 1)

@@ -229,3 +229,50 @@ def test_plot_coverage_draws_ten_bars():
     heights = [bar.get_height() for bar in ax.patches]
     assert len(heights) == 10 and heights[:2] == [30.0, 70.0] and sum(heights) == pytest.approx(100)
     assert ax.get_title() == "2/10 digits covered, 100% clear"
+
+
+def test_plot_fid_compares_runs_on_one_axes():
+    a, b = History(), History()
+    a.log(0, fid=50.0), a.log(10, fid=20.0)
+    b.log(0, fid=60.0), b.log(10, fid=10.0)
+    ax = plotting.plot_fid(a, label="DCGAN")
+    plotting.plot_fid(b, ax=ax, label="LSGAN")
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["DCGAN", "LSGAN"]
+
+
+class _LabelPainter(torch.nn.Module):
+    """A conditional 'generator' whose image is its label's brightness plus the noise's first entry."""
+
+    def __init__(self):
+        super().__init__()
+        self.p = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, z, labels):
+        value = (labels.float()[:, None] / 10 + 0.05 * z[:, :1]).clamp(-1, 1)
+        return value[:, :, None, None].expand(-1, 1, 4, 4) + 0 * self.p
+
+
+def test_class_grid_rows_are_classes_and_columns_share_noise():
+    ax = plotting.class_grid(_LabelPainter(), z_dim=3, n_classes=4, columns=5, class_names=list("abcd"))
+    grid = ax.get_images()[0].get_array()
+    assert grid.shape == (4 * 6 + 2, 5 * 6 + 2, 3)  # 4x4 images, padding 2
+    pixel = lambda row, col: grid[2 + 6 * row + 1, 2 + 6 * col + 1, 0]  # noqa: E731
+    # brighter down a column (the label grows), and the same step between rows in every column (same noise)
+    steps = {round(float(pixel(r + 1, c) - pixel(r, c)), 4) for r in range(3) for c in range(5)}
+    assert len(steps) == 1 and steps.pop() > 0
+    assert [t.get_text() for t in ax.get_yticklabels()] == list("abcd")
+    with pytest.raises(ValueError, match="4 classes, got 2 names"):
+        plotting.class_grid(_LabelPainter(), 3, n_classes=4, class_names=["a", "b"])
+
+
+def test_plot_label_accuracy_groups_bars_per_model():
+    from ganlib.metrics import LabelAccuracy
+
+    a = LabelAccuracy(0.5, [0.5] * 10)
+    b = LabelAccuracy(0.9, [0.9] * 9 + [0.9])
+    ax = plotting.plot_label_accuracy({"one-hot": a, "projection": b})
+    heights = [bar.get_height() for bar in ax.patches]
+    assert heights == pytest.approx([50.0] * 10 + [90.0] * 10)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["one-hot (50.0%)", "projection (90.0%)"]
+    with pytest.raises(ValueError, match="at least one model"):
+        plotting.plot_label_accuracy({})

@@ -126,3 +126,14 @@ def test_format_layer_shapes_table():
     total = count_parameters(G)
     assert lines[-1].split() == ["total", f"{total:,}"]
     assert lines[-1].endswith(f"{total:,}") and len(lines[-1]) == 61
+
+
+def test_layer_shapes_of_a_conditional_discriminator_takes_the_labels_and_widens_the_name_column():
+    from ganlib.models import ConditionalDiscriminator
+
+    D = ConditionalDiscriminator(n_classes=10, img_size=28, width=4, label_input="projection")
+    rows = layer_shapes(D, torch.zeros(3, 1, 28, 28), torch.tensor([0, 1, 2]))
+    assert rows[-1] == LayerShape("embed", "Embedding", (3, 8 * 7 * 7), 10 * 8 * 7 * 7)
+    assert rows[0].name == "body.net.0" and rows[-2].output_shape == (3, 1, 1, 1)  # psi, before the sum
+    table = format_layer_shapes(rows).splitlines()
+    assert table[1].startswith("body.net.0  Conv2d") and len({len(line) for line in table}) == 1

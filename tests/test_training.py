@@ -131,6 +131,36 @@ def test_generate_cpu_eval_chunks_and_restores_mode(gan):
     assert not G.training  # eval stays eval
 
 
+def test_generate_passes_labels_to_a_conditional_generator():
+    from ganlib.models import ConditionalGenerator
+
+    torch.manual_seed(0)
+    G = ConditionalGenerator(z_dim=4, n_classes=3, width=2)
+    z, y = fixed_noise(7, 4), torch.tensor([0, 1, 2, 0, 1, 2, 0])
+    out = generate(G, z, y, batch_size=3)
+    G.eval()
+    with torch.no_grad():
+        assert torch.allclose(out, G(z, y), atol=1e-6)
+    with pytest.raises(ValueError, match="one label per noise vector; got 2 labels for 7"):
+        generate(G, z, y[:2])
+
+
+def test_snapshots_of_a_conditional_generator_use_the_fixed_labels(gan):
+    from ganlib.models import ConditionalGenerator
+
+    seen = []
+    G = ConditionalGenerator(z_dim=4, n_classes=3, img_size=28, width=2)
+    G.register_forward_pre_hook(lambda m, inputs: seen.append(inputs[1].clone()))
+    labels = torch.tensor([2, 1, 0, 2])
+    trainer = Trainer(G, gan["D"], gan["opt_g"], gan["opt_d"], lambda b: {}, lambda b: {}, gan["batches"],
+                      fixed_noise=fixed_noise(4, 4), fixed_labels=labels, snapshot_every=1, progress=False)
+    trainer.fit(2)
+    assert len(trainer.snapshots) == 3 and all(torch.equal(s, labels) for s in seen)
+    with pytest.raises(ValueError, match="one label per fixed noise vector; got 3 labels and 4 noise vectors"):
+        Trainer(G, gan["D"], gan["opt_g"], gan["opt_d"], lambda b: {}, lambda b: {}, gan["batches"],
+                fixed_noise=fixed_noise(4, 4), fixed_labels=labels[:3])
+
+
 # -- Trainer.fit -----------------------------------------------------------------------------------
 def test_fit_runs_logs_and_snapshots(gan):
     z = fixed_noise(6, 4)

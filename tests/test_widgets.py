@@ -12,7 +12,7 @@ from ganlib import widgets
 from ganlib.models import MLPGenerator
 from ganlib.shapes import conv_output_size
 from ganlib.training import Trainer
-from ganlib.widgets import (EXAMPLE_LAYERS, LiveLossMonitor, conv_explorer, explain_conv, interactive,
+from ganlib.widgets import (EXAMPLE_LAYERS, LiveLossMonitor, class_picker, conv_explorer, explain_conv, interactive,
                             latent_explorer)
 
 
@@ -104,6 +104,19 @@ def test_latent_explorer_static_figure(monkeypatch):
     assert G.training
 
 
+def test_class_picker_static_grid(monkeypatch):
+    from ganlib.models import ConditionalGenerator
+
+    monkeypatch.delenv("GANLIB_WIDGETS", raising=False)
+    G = ConditionalGenerator(z_dim=4, n_classes=3, img_size=28, width=2)
+    class_picker(G, 4, n_classes=3, columns=5)
+    ax = plt.gcf().axes[0]
+    assert ax.get_images()[0].get_array().shape == (3 * 30 + 2, 5 * 30 + 2, 3)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0", "1", "2"]
+    with pytest.raises(ValueError, match="3 classes, got 2 names"):
+        class_picker(G, 4, n_classes=3, class_names=("a", "b"))
+
+
 def test_widgets_render_when_interactive(monkeypatch):
     import ipywidgets
 
@@ -118,6 +131,11 @@ def test_widgets_render_when_interactive(monkeypatch):
     latent_explorer(G, 4, steps=4)
     assert len(shown) == 2 and isinstance(shown[1], ipywidgets.interactive)
     assert {c.description for c in shown[1].children[:-1]} == {"seed A", "seed B", "t", "slerp"}
+    from ganlib.models import ConditionalGenerator
+
+    class_picker(ConditionalGenerator(z_dim=4, n_classes=3, width=2), 4, n_classes=3, class_names=("a", "b", "c"))
+    assert len(shown) == 3 and {c.description for c in shown[2].children[:-1]} == {"draw", "noise seed"}
+    assert shown[2].children[0].options == (("a", 0), ("b", 1), ("c", 2))
 
 
 def test_a_failing_widget_falls_back_to_static(monkeypatch, capsys):
