@@ -8,7 +8,8 @@
 - **mode coverage**: which digits the samples show, and how far that is from one tenth each.
 - **label accuracy**: for conditional generators, does the requested digit come out?
 - **PSNR / SSIM**: for image-to-image lessons, through torchmetrics.
-- :class:`FIDCallback` records FID every N training steps, to plot quality against steps.
+- :class:`FIDCallback` records FID every N training steps, to plot quality against steps;
+  :func:`fid_rank_correlation` says whether a logged loss follows that curve (lesson 04).
 - :func:`inception_fid`: the usual Inception-v3 FID for colour images (CIFAR-10 on a GPU), through
   torchmetrics; it needs its weights downloaded once and says so clearly when offline.
 
@@ -345,3 +346,35 @@ def inception_fid(real: Tensor, fake: Tensor, device: torch.device | str | None 
             chunk = (chunk.to(metric.device) + 1) / 2
             metric.update(chunk.expand(-1, 3, -1, -1) if chunk.shape[1] == 1 else chunk, real=is_real)
     return float(metric.compute())
+
+
+# -- does a loss follow the quality? (lesson 04) ----------------------------------------------------
+def _ranks(x: Tensor) -> Tensor:
+    """Ranks 0..n-1 of the values of a 1-D tensor; tied values share the mean of their ranks."""
+    ranks = torch.empty_like(x)
+    ranks[x.argsort()] = torch.arange(len(x), dtype=x.dtype)
+    _, groups = torch.unique(x, return_inverse=True)
+    sums = torch.zeros(int(groups.max()) + 1, dtype=x.dtype).index_add_(0, groups, ranks)
+    return (sums / torch.bincount(groups).to(x.dtype))[groups]
+
+
+def fid_rank_correlation(history: Any, name: str, window: int = 50, fid: str = "fid") -> float:
+    """Spearman rank correlation between a logged number, smoothed over ``window`` steps, and the FID (lesson 04).
+
+    It is taken at the steps where both were logged (e.g. :class:`FIDCallback`'s steps after the
+    first training step). +1: the number falls whenever the FID falls, as a loss that measures sample
+    quality should; 0: no steady relation; -1: it rises as the samples get better. WGAN's critic
+    estimate of the Wasserstein distance is meant to be close to +1.
+    """
+    from .plotting import smooth
+
+    steps, values = history[name]
+    smoothed = dict(zip(steps, smooth(values, window)))
+    pairs = [(smoothed[s], f) for s, f in zip(*history[fid]) if s in smoothed]
+    if len(pairs) < 3:
+        raise ValueError(f"need {name!r} and {fid!r} logged at 3 or more common steps; got {len(pairs)}.")
+    a, b = (_ranks(torch.tensor(column, dtype=torch.float64)) for column in zip(*pairs))
+    a, b = a - a.mean(), b - b.mean()
+    if float(a.norm()) == 0 or float(b.norm()) == 0:
+        raise ValueError(f"{name!r} or {fid!r} is constant over those steps, so it has no rank correlation.")
+    return float((a * b).sum() / (a.norm() * b.norm()))

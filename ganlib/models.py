@@ -158,11 +158,12 @@ def dcgan_init(module: nn.Module) -> None:
 LABEL_INPUTS = ("onehot", "embedding", "projection")
 
 
-def _check_labels(labels: Tensor, n: int, n_classes: int, owner: str) -> None:
-    if labels.ndim != 1 or labels.shape[0] != n or labels.dtype != torch.long:
-        raise ValueError(f"{owner} expects labels as an int64 tensor of shape ({n},), one class index per image; "
-                         f"got {labels.dtype} of shape {tuple(labels.shape)}.")
-    if n and (labels.min() < 0 or labels.max() >= n_classes):
+def _check_labels(labels: Tensor, n: int | None, n_classes: int, owner: str) -> None:
+    """``n``: the batch size the labels must match (None: any)."""
+    if labels.ndim != 1 or (n is not None and labels.shape[0] != n) or labels.dtype != torch.long:
+        raise ValueError(f"{owner} expects labels as an int64 tensor of shape ({'N' if n is None else n},), one class "
+                         f"index per image; got {labels.dtype} of shape {tuple(labels.shape)}.")
+    if labels.numel() and (labels.min() < 0 or labels.max() >= n_classes):
         raise ValueError(f"{owner} expects class indices in 0..{n_classes - 1}; got values from "
                          f"{int(labels.min())} to {int(labels.max())}.")
 
@@ -173,7 +174,7 @@ def label_maps(labels: Tensor, n_classes: int, size: int) -> Tensor:
     Channel ``y`` of image ``i`` is all ones when ``labels[i] == y`` and all zeros otherwise, so a
     convolutional discriminator sees the label at every pixel, next to the image's own channels.
     """
-    _check_labels(labels, labels.shape[0] if labels.ndim == 1 else -1, n_classes, "label_maps")
+    _check_labels(labels, None, n_classes, "label_maps")
     one_hot = F.one_hot(labels, n_classes).float()
     return one_hot[:, :, None, None].expand(-1, -1, size, size)
 

@@ -112,15 +112,19 @@ def plot_fid(history: History, name: str = "fid", floor: float | None = None, ce
 
     ``floor`` and ``ceiling`` (the FID of real digits and of noise, from :func:`ganlib.metrics.fid_scale`)
     are drawn as dashed lines: the closer the curve gets to the floor, the less there is left to gain.
-    To compare runs, call it once per run on the same ``ax``, each with its own ``label``.
+    To compare runs, call it once per run on the same ``ax``, each with its own ``label``: the best
+    value then goes into the legend instead of onto the curve.
     """
     steps, values = history[name]
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.5))
-    ax.plot(steps, values, marker="o", label=label or name)
     best = min(range(len(values)), key=values.__getitem__)
-    ax.annotate(f"best {values[best]:.2f} at step {steps[best]}", (steps[best], values[best]),
-                textcoords="offset points", xytext=(0, 12), ha="center")
+    if label is None:
+        ax.plot(steps, values, marker="o", label=name)
+        ax.annotate(f"best {values[best]:.2f} at step {steps[best]}", (steps[best], values[best]),
+                    textcoords="offset points", xytext=(0, 12), ha="center")
+    else:
+        ax.plot(steps, values, marker="o", label=f"{label} (best {values[best]:.1f} at step {steps[best]})")
     if floor is not None:
         ax.axhline(floor, color="tab:green", linestyle="--", label=f"real digits ({floor:.2f})")
     if ceiling is not None:
@@ -228,3 +232,68 @@ def interpolate(z_a: Tensor, z_b: Tensor, steps: int = 10, spherical: bool = Tru
     if omega.abs() < 1e-6:
         return (1 - t) * z_a + t * z_b
     return (torch.sin((1 - t) * omega) * z_a + torch.sin(t * omega) * z_b) / torch.sin(omega)
+
+
+# -- Wasserstein GANs (lesson 04) -------------------------------------------------------------------
+def plot_weight_histogram(model: torch.nn.Module, clip: float | None = None, bins: int = 81,
+                          ax: plt.Axes | None = None, title: str | None = None) -> plt.Axes:
+    """Histogram of all of ``model``'s parameters (lesson 04: what weight clipping does to a critic).
+
+    With ``clip`` = c, dashed lines mark ±c and the title says what share of the parameters sits on
+    one of the two bounds (within 0.1 % of c).
+    """
+    if not isinstance(model, torch.nn.Module):
+        raise ValueError(f"model must be an nn.Module; got {type(model).__name__}.")
+    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0):
+        raise ValueError(f"clip must be a positive number (the bound c) or None; got {clip!r}.")
+    params = [p.detach().flatten().float().cpu() for p in model.parameters()]
+    if not params:
+        raise ValueError(f"{type(model).__name__} has no parameters to draw.")
+    values = torch.cat(params)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 2.8))
+    ax.hist(values.numpy(), bins=bins, color="tab:blue")
+    ax.set_xlabel("parameter value")
+    ax.set_ylabel("count")
+    if clip is not None:
+        for x in (-clip, clip):
+            ax.axvline(x, color="tab:red", linestyle="--", linewidth=1)
+        at_bound = float((values.abs() >= clip * 0.999).float().mean())
+        title = title or f"{at_bound:.0%} of {len(values):,} parameters sit at ±{clip:g}"
+    ax.set_title(title or f"{len(values):,} parameters")
+    return ax
+
+
+def plot_against_fid(history: History, name: str, window: int = 50, fid: str = "fid", label: str | None = None,
+                     ax: plt.Axes | None = None) -> plt.Axes:
+    """A logged number, smoothed over ``window`` steps, with the FID curve on a second y-axis (lesson 04).
+
+    Does a loss say how good the samples are? WGAN's critic estimate of the Wasserstein distance
+    should fall as the FID falls; a vanilla discriminator's loss does not. The title gives their rank
+    correlation (:func:`ganlib.metrics.fid_rank_correlation`); the FID axis is logarithmic, as in
+    :func:`plot_fid`. Returns the axes of the logged number; the FID is on its twin.
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    from .metrics import fid_rank_correlation
+
+    steps, values = history[name]
+    fid_steps, fids = history[fid]
+    rho = fid_rank_correlation(history, name, window, fid)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3))
+    ax.plot(steps, values, color="tab:blue", alpha=0.15, linewidth=0.8)
+    (line,) = ax.plot(steps, smooth(values, window), color="tab:blue", label=f"{label or name}, mean of {window}")
+    ax.set_xlabel("generator step")
+    ax.set_ylabel(label or name, color="tab:blue")
+    ax.grid(alpha=0.3)
+    right = ax.twinx()
+    (fid_line,) = right.plot(fid_steps, fids, color="tab:orange", marker="o", markersize=3, label=f"{fid} (log scale)")
+    right.set_yscale("log")
+    plain = FuncFormatter(lambda value, _: f"{value:g}")  # 300, not 3 × 10²
+    right.yaxis.set_major_formatter(plain)
+    right.yaxis.set_minor_formatter(plain)
+    right.set_ylabel(f"{fid} (log scale)", color="tab:orange")
+    ax.legend([line, fid_line], [line.get_label(), fid_line.get_label()], fontsize="small", loc="upper right")
+    ax.set_title(f"rank correlation with {fid}: {rho:+.2f}")
+    return ax

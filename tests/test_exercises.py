@@ -28,6 +28,8 @@ EXERCISES = [
     ("03_cgan", "label_maps", checks.check_label_maps),
     ("03_cgan", "projection_score", checks.check_projection_score),
     # lesson 04
+    ("04_wgan", "gradient_penalty", checks.check_gradient_penalty),
+    ("04_wgan", "clip_weights", checks.check_clip_weights),
 ]
 IDS = [f"{nb}:{fn}" for nb, fn, _ in EXERCISES]
 

@@ -247,3 +247,13 @@ def test_gradient_penalty_reaches_the_critic_weights_but_not_the_generator():
 def test_gradient_penalty_checks_shapes():
     with pytest.raises(ValueError, match=r"same shape; got \(2, 3\) and \(3, 3\)"):
         gradient_penalty(lambda x: x.sum(1), torch.zeros(2, 3), torch.zeros(3, 3))
+
+
+def test_gradient_penalty_gradient_for_the_weights_is_the_second_derivative_by_hand():
+    # lesson 04: for a linear critic w·x the penalty is (‖w‖ - 1)², whose gradient is 2 (‖w‖ - 1) w / ‖w‖;
+    # only create_graph=True lets autograd find it
+    critic = _linear_critic(3.0)
+    real, fake = _pair()
+    gradient_penalty(critic, real, fake).backward()
+    w = critic[1].weight.detach()
+    assert torch.allclose(critic[1].weight.grad, 2 * (3.0 - 1) * w / 3.0, atol=1e-5)

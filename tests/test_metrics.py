@@ -319,3 +319,52 @@ def test_inception_fid_checks_its_inputs():
         metrics.inception_fid(torch.rand(2, 3, 8, 8) * 255, torch.rand(2, 3, 8, 8))
     with pytest.raises(ValueError, match=r"fake must be float images \(N, 1 or 3, H, W\)"):
         metrics.inception_fid(torch.rand(2, 3, 8, 8), torch.rand(2, 8, 8))
+
+
+# -- fid_rank_correlation (lesson 04) ---------------------------------------------------------------
+def _history(loss, fid, fid_steps=None):
+    from ganlib.training import History
+
+    h = History()
+    for step, value in enumerate(loss, start=1):  # losses from step 1, as the Trainer logs them
+        h.log(step, w=value)
+    for step, value in zip(fid_steps or range(0, len(loss) + 1, 10), fid):
+        h.log(step, fid=value)
+    return h
+
+
+def test_fid_rank_correlation_is_one_when_the_loss_falls_with_the_fid_and_minus_one_when_it_rises():
+    loss = [100 / step for step in range(1, 51)]  # falls, like the FID below
+    fid = [1000, 500, 300, 200, 150, 120]       # at steps 0, 10, ..., 50; step 0 has no loss and is skipped
+    assert metrics.fid_rank_correlation(_history(loss, fid), "w", window=1) == pytest.approx(1.0)
+    assert metrics.fid_rank_correlation(_history([-v for v in loss], fid), "w", window=1) == pytest.approx(-1.0)
+
+
+def test_fid_rank_correlation_smooths_the_loss_first():
+    # a falling loss, 100 - step, with a spike of 2·step exactly at the FID steps 10, 20, ... 50:
+    # raw, the loss there is 100 + step (rising); averaged over 10 steps it is 104.5 - 0.8·step (falling)
+    loss = [100.0 - s + (2.0 * s if s % 10 == 0 else 0.0) for s in range(1, 51)]
+    fid = [1000, 500, 300, 200, 150, 120]
+    assert metrics.fid_rank_correlation(_history(loss, fid), "w", window=1) == pytest.approx(-1.0)
+    assert metrics.fid_rank_correlation(_history(loss, fid), "w", window=10) == pytest.approx(1.0)
+
+
+def test_fid_rank_correlation_of_a_constant_loss_is_an_error():
+    with pytest.raises(ValueError, match="'w' or 'fid' is constant"):
+        metrics.fid_rank_correlation(_history([0.5] * 40, [50, 40, 30, 20, 10]), "w")
+
+
+def test_fid_rank_correlation_agrees_with_scipy_including_ties():
+    stats = pytest.importorskip("scipy.stats")
+    g = torch.Generator().manual_seed(0)
+    loss = torch.randint(0, 4, (60,), generator=g).double().tolist()  # many ties
+    fid = torch.rand(6, generator=g).tolist()
+    expected = stats.spearmanr([loss[s - 1] for s in range(10, 51, 10)], fid[1:])[0]  # steps 10 .. 50
+    assert metrics.fid_rank_correlation(_history(loss, fid), "w", window=1) == pytest.approx(expected)
+
+
+def test_fid_rank_correlation_needs_three_common_steps():
+    with pytest.raises(ValueError, match="3 or more common steps; got 2"):
+        metrics.fid_rank_correlation(_history([1.0] * 20, [3.0, 2.0, 1.0]), "w")
+    with pytest.raises(KeyError, match="nothing logged as 'd_loss'"):
+        metrics.fid_rank_correlation(_history([1.0] * 20, [3.0, 2.0, 1.0]), "d_loss")

@@ -237,7 +237,9 @@ def test_plot_fid_compares_runs_on_one_axes():
     b.log(0, fid=60.0), b.log(10, fid=10.0)
     ax = plotting.plot_fid(a, label="DCGAN")
     plotting.plot_fid(b, ax=ax, label="LSGAN")
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["DCGAN", "LSGAN"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["DCGAN (best 20.0 at step 10)",
+                                                                   "LSGAN (best 10.0 at step 10)"]
+    assert not ax.texts  # no annotations on top of each other
 
 
 class _LabelPainter(torch.nn.Module):
@@ -276,3 +278,42 @@ def test_plot_label_accuracy_groups_bars_per_model():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["one-hot (50.0%)", "projection (90.0%)"]
     with pytest.raises(ValueError, match="at least one model"):
         plotting.plot_label_accuracy({})
+
+
+# -- lesson 04: weight histogram, a loss against the FID ---------------------------------------------
+def test_plot_weight_histogram_counts_every_parameter_and_those_at_the_bound():
+    model = torch.nn.Linear(3, 2)  # 6 weights + 2 biases
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[0.01, -0.01, 0.0], [0.01, 0.005, -0.01]]))
+        model.bias.copy_(torch.tensor([-0.01, 0.002]))
+    ax = plotting.plot_weight_histogram(model, clip=0.01, bins=5)
+    assert sum(bar.get_height() for bar in ax.patches) == 8
+    assert ax.get_title() == "62% of 8 parameters sit at ±0.01"  # 5 of 8
+    assert [line.get_xdata()[0] for line in ax.get_lines()] == [-0.01, 0.01]
+    assert plotting.plot_weight_histogram(model).get_title() == "8 parameters"
+
+
+def test_plot_weight_histogram_rejects_bad_input():
+    with pytest.raises(ValueError, match="model must be an nn.Module; got Tensor"):
+        plotting.plot_weight_histogram(torch.zeros(3))
+    with pytest.raises(ValueError, match="clip must be a positive number .* got -0.01"):
+        plotting.plot_weight_histogram(torch.nn.Linear(2, 1), clip=-0.01)
+    with pytest.raises(ValueError, match="Flatten has no parameters"):
+        plotting.plot_weight_histogram(torch.nn.Flatten())
+
+
+def test_plot_against_fid_draws_the_smoothed_loss_and_the_fid_on_a_log_axis():
+    h = History()
+    for step in range(1, 31):
+        h.log(step, w_estimate=30.0 / step)
+    for step, value in ((0, 900.0), (10, 400.0), (20, 300.0), (30, 250.0)):
+        h.log(step, fid=value)
+    ax = plotting.plot_against_fid(h, "w_estimate", window=5, label="critic estimate")
+    raw, smoothed = ax.get_lines()
+    assert list(smoothed.get_ydata()) == pytest.approx(smooth(h["w_estimate"][1], 5))
+    (right,) = [other for other in ax.figure.axes if other is not ax]
+    assert right.get_yscale() == "log" and list(right.get_lines()[0].get_ydata()) == [900.0, 400.0, 300.0, 250.0]
+    assert ax.get_title() == "rank correlation with fid: +1.00"
+    assert ax.get_ylabel() == "critic estimate"
+    with pytest.raises(KeyError, match="nothing logged as 'd_loss'"):
+        plotting.plot_against_fid(h, "d_loss")
