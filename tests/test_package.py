@@ -14,6 +14,6 @@ def test_public_names_resolve():
 
 def test_every_module_is_documented():
     for name in ("checks", "config", "data", "evaluator", "losses", "metrics", "models", "plotting", "shapes", "training",
-                 "utils", "widgets", "wgan"):
+                 "utils", "widgets", "download", "translation", "translation_data", "wgan"):
         module = importlib.import_module(f"ganlib.{name}")
         assert module.__doc__ and len(module.__doc__.strip()) > 20, name

@@ -1,0 +1,440 @@
+"""ganlib.translation: U-Net and ResNet generators, the PatchGAN and its receptive field, the image pool,
+the L1 losses and the linear learning-rate decay (lessons 05 and 06)."""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from ganlib.losses import AdversarialLoss
+from ganlib.models import dcgan_init
+from ganlib.shapes import conv_output_size
+from ganlib.translation import (CYCLE_WEIGHT, IDENTITY_WEIGHT, L1_WEIGHT, ImagePool, PatchDiscriminator,
+                                ResNetGenerator, UNetDown, UNetGenerator, UNetUp, cycle_loss, format_receptive_field,
+                                halvings, identity_loss, l1_loss, linear_decay, linear_decay_factor,
+                                measure_receptive_field, receptive_field, receptive_field_steps)
+from ganlib.utils import count_parameters
+
+
+def _kinds(module):
+    return [type(m).__name__ for m in module]
+
+
+# -- U-Net -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("img_size, depth", [
+    (32, 1), (32, 2), (32, 3), (32, 5), (64, 4), (64, 6), (128, 3), (128, 7), (256, 8), (96, 5), (48, 4),
+])
+def test_unet_shapes_over_sizes_and_depths(img_size, depth):
+    torch.manual_seed(0)
+    G = UNetGenerator(1, 1, img_size, depth, width=2)
+    x = torch.rand(2, 1, img_size, img_size) * 2 - 1
+    y = G(x)
+    assert y.shape == x.shape
+    assert y.min() >= -1 and y.max() <= 1
+    assert len(G.downs) == depth and len(G.ups) == depth - 1
+
+
+@pytest.mark.parametrize("c_in, c_out, norm", [(1, 1, "batch"), (3, 3, "instance"), (1, 3, "none"), (4, 2, "batch")])
+def test_unet_channels_and_norms(c_in, c_out, norm):
+    G = UNetGenerator(c_in, c_out, 32, 5, width=4, norm=norm)
+    assert G(torch.randn(2, c_in, 32, 32)).shape == (2, c_out, 32, 32)
+    # a 1 x 1 bottleneck and a batch of one, in training mode: no norm layer sees a single value
+    assert G.train()(torch.randn(1, c_in, 32, 32)).shape == (1, c_out, 32, 32)
+
+
+def test_unet_blocks_follow_pix2pix():
+    G = UNetGenerator(1, 1, 32, 5, width=8, dropout=0.5, dropout_blocks=3)
+    # down: Conv(4, 2, 1) [+ norm] + LeakyReLU(0.2); no norm on the first and the innermost block
+    assert [_kinds(d) for d in G.downs] == [["Conv2d", "LeakyReLU"]] + [["Conv2d", "BatchNorm2d", "LeakyReLU"]] * 3 + [
+        ["Conv2d", "LeakyReLU"]]
+    for d in G.downs:
+        conv, act = d[0], d[-1]
+        assert (conv.kernel_size, conv.stride, conv.padding) == ((4, 4), (2, 2), (1, 1))
+        assert act.negative_slope == 0.2
+        assert (conv.bias is None) == isinstance(d[1], nn.BatchNorm2d)  # a norm makes the bias redundant
+    assert [d[0].out_channels for d in G.downs] == [8, 16, 32, 64, 64]  # capped at 8 x width
+    # up: ConvTranspose(4, 2, 1) + norm + ReLU, dropout in the three blocks next to the bottleneck
+    assert [_kinds(u.block) for u in G.ups] == [["ConvTranspose2d", "BatchNorm2d", "ReLU", "Dropout"]] * 3 + [
+        ["ConvTranspose2d", "BatchNorm2d", "ReLU"]]
+    channels = [(u.block[0].in_channels, u.block[0].out_channels) for u in G.ups]
+    assert channels == [(64, 64), (128, 32), (64, 16), (32, 8)]
+    assert _kinds(G.head) == ["ConvTranspose2d", "Tanh"] and G.head[0].in_channels == 16
+    assert not any(isinstance(m, nn.Dropout) for m in UNetGenerator(1, 1, 32, 5, 8, dropout=0.0).modules())
+
+
+def test_unet_up_concatenates_the_skip():
+    up = UNetUp(6, 4, "none")
+    x, skip = torch.randn(2, 6, 4, 4), torch.randn(2, 5, 8, 8)
+    out = up(x, skip)
+    assert out.shape == (2, 9, 8, 8)
+    assert torch.equal(out[:, 4:], skip)  # the encoder's map passes unchanged
+    assert _kinds(UNetDown(3, 4, "instance")) == ["Conv2d", "InstanceNorm2d", "LeakyReLU"]
+
+
+def test_unet_skips_carry_detail_past_the_bottleneck():
+    # With the bottleneck's output zeroed, the image still depends on the input through the skips.
+    torch.manual_seed(0)
+    G = UNetGenerator(1, 1, 16, 4, width=4, norm="none", dropout=0.0)
+    with torch.no_grad():
+        G.downs[-1][0].weight.zero_()
+        G.downs[-1][0].bias.zero_()
+    a, b = torch.randn(1, 1, 16, 16), torch.randn(1, 1, 16, 16)
+    assert not torch.allclose(G(a), G(b))
+
+
+def test_unet_parameter_count_matches_the_reference():
+    # junyanz/pytorch-CycleGAN-and-pix2pix prints 54.414 M for its unet_256 (3 -> 3 channels, width 64);
+    # ours has two more biases, on the norm-free first and innermost down convolutions (64 + 512).
+    G = UNetGenerator(3, 3, 256, 8, 64)
+    assert count_parameters(G) == 54_414_531
+    assert round((count_parameters(G) - 64 - 512) / 1e6, 3) == 54.414
+
+
+@pytest.mark.parametrize("img_size, depth, allowed", [(32, 6, 5), (28, 3, 2), (30, 2, 1), (96, 6, 5), (200, 4, 3)])
+def test_unet_size_that_cannot_be_halved_enough(img_size, depth, allowed):
+    with pytest.raises(ValueError) as info:
+        UNetGenerator(1, 1, img_size, depth)
+    message = str(info.value)
+    assert f"img_size={img_size}" in message and f"depth={depth}" in message
+    assert f"multiple of 2**{depth} = {2**depth}" in message
+    assert f"depth <= {allowed}" in message
+    assert halvings(img_size) == allowed
+
+
+def test_unet_odd_size_says_it_cannot_be_halved():
+    with pytest.raises(ValueError, match="an odd size cannot be halved at all.*pad/resize the images to 32"):
+        UNetGenerator(1, 1, 31, 5)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(norm="layer"), "norm must be one of 'batch', 'instance', 'none'; got 'layer'"),
+    (dict(width=0), "width must be a positive integer; got 0"),
+    (dict(depth=2.0), "depth must be a positive integer; got 2.0"),
+    (dict(dropout=1.0), r"dropout must be a probability in \[0, 1\); got 1.0"),
+    (dict(dropout_blocks=-1), "dropout_blocks must be a whole number >= 0; got -1"),
+])
+def test_unet_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        UNetGenerator(**{"img_size": 32, "depth": 2, **kwargs})
+
+
+def test_unet_wrong_input_names_the_expected_shape():
+    G = UNetGenerator(1, 1, 32, 3, width=2)
+    with pytest.raises(ValueError, match=r"UNetGenerator expects images of shape \(N, 1, 32, 32\); "
+                                         r"got \(2, 3, 32, 32\)"):
+        G(torch.randn(2, 3, 32, 32))
+    with pytest.raises(ValueError, match=r"got \(2, 1, 28, 28\)"):
+        G(torch.randn(2, 1, 28, 28))
+
+
+def test_halvings():
+    assert [halvings(n) for n in (1, 2, 3, 28, 32, 256, 600)] == [0, 1, 0, 2, 5, 8, 3]
+    with pytest.raises(ValueError, match="size must be a positive integer"):
+        halvings(0)
+
+
+# -- ResNet generator ------------------------------------------------------------------------------
+@pytest.mark.parametrize("img_size, n_down, n_blocks, c_in, c_out",
+                         [(32, 2, 2, 1, 1), (16, 1, 1, 3, 3), (24, 3, 3, 1, 3)])
+def test_resnet_generator_shapes(img_size, n_down, n_blocks, c_in, c_out):
+    G = ResNetGenerator(c_in, c_out, img_size, width=4, n_blocks=n_blocks, n_down=n_down)
+    y = G(torch.randn(2, c_in, img_size, img_size))
+    assert y.shape == (2, c_out, img_size, img_size) and y.abs().max() <= 1
+    assert sum(type(m).__name__ == "ResidualBlock" for m in G.net) == n_blocks
+
+
+def test_resnet_generator_size_check():
+    with pytest.raises(ValueError, match=r"multiple of 4; got img_size=30 \(it allows n_down <= 1\)"):
+        ResNetGenerator(1, 1, 30, n_down=2)
+    with pytest.raises(ValueError, match=r"\(N, 1, 32, 32\)"):
+        ResNetGenerator(1, 1, 32, width=2, n_blocks=1)(torch.randn(1, 1, 16, 16))
+
+
+# -- PatchGAN --------------------------------------------------------------------------------------
+def _expected_map(size, n_layers):
+    for _ in range(n_layers):
+        size = conv_output_size(size, 4, 2, 1)
+    return size - 2  # two stride-1 convolutions with kernel 4 and padding 1
+
+
+@pytest.mark.parametrize("n_layers", [1, 2, 3, 4])
+@pytest.mark.parametrize("size", [48, 64, 100])
+def test_patch_discriminator_shapes(n_layers, size):
+    D = PatchDiscriminator(in_channels=2, width=2, n_layers=n_layers)
+    x = torch.randn(3, 1, size, size)
+    out = D(x, x)
+    side = _expected_map(size, n_layers)
+    assert out.shape == (3, 1, side, side)
+    assert D.output_size(size) == side
+
+
+def test_patch_discriminator_classic_sizes():
+    D = PatchDiscriminator(6, width=64, n_layers=3)
+    assert D.output_size(256) == 30 and D.output_size(32) == 2  # a 30 x 30 map of scores for 256 x 256 pairs
+    # junyanz prints 2.769 M parameters for this discriminator (basic, 3 + 3 channels)
+    assert count_parameters(D) == 2_768_705
+
+
+@pytest.mark.parametrize("channels", [(1,), (3,), (1, 1), (3, 3), (1, 3)])
+def test_patch_discriminator_single_images_and_pairs(channels):
+    D = PatchDiscriminator(sum(channels), width=2, n_layers=2)
+    images = [torch.randn(2, c, 32, 32) for c in channels]
+    assert D(*images).shape == (2, 1, 6, 6)
+
+
+def test_patch_discriminator_pair_is_concatenated_in_order():
+    D = PatchDiscriminator(2, width=2, n_layers=1, norm="none")
+    x, y = torch.randn(1, 1, 16, 16), torch.randn(1, 1, 16, 16)
+    assert torch.equal(D(x, y), D(torch.cat([x, y], dim=1)))
+    assert not torch.allclose(D(x, y), D(y, x))
+
+
+def test_patch_discriminator_layers():
+    D = PatchDiscriminator(2, width=8, n_layers=3)
+    assert _kinds(D.net) == ["Conv2d", "LeakyReLU",
+                             "Conv2d", "BatchNorm2d", "LeakyReLU", "Conv2d", "BatchNorm2d", "LeakyReLU",
+                             "Conv2d", "BatchNorm2d", "LeakyReLU", "Conv2d"]
+    convs = [m for m in D.net if isinstance(m, nn.Conv2d)]
+    assert [c.stride[0] for c in convs] == [2, 2, 2, 1, 1]
+    assert [c.out_channels for c in convs] == [8, 16, 32, 64, 1]
+    assert "InstanceNorm2d" in _kinds(PatchDiscriminator(2, 8, 3, norm="instance").net)
+
+
+def test_patch_discriminator_returns_raw_scores_for_the_shared_loss():
+    D = PatchDiscriminator(2, width=2, n_layers=1)
+    with torch.no_grad():
+        D.net[-1].weight.zero_()
+        D.net[-1].bias.fill_(7.0)
+    x = torch.randn(2, 1, 16, 16)
+    assert torch.equal(D(x, x), torch.full((2, 1, 6, 6), 7.0))  # no sigmoid
+    assert not any(isinstance(m, nn.Sigmoid) for m in D.modules())
+    with torch.no_grad():
+        D.net[-1].bias.zero_()
+    # the adversarial loss reads the whole map: a mean over every patch score
+    assert AdversarialLoss("nonsaturating")(D(x, x), True).item() == pytest.approx(math.log(2))
+    assert AdversarialLoss("lsgan")(D(x, x), True).item() == pytest.approx(0.5)
+
+
+def test_patch_discriminator_errors():
+    D = PatchDiscriminator(2, width=2, n_layers=3)
+    with pytest.raises(ValueError, match=r"in_channels=2 \(both images of a pair together\); got 1 \+ 3 = 4 channels"):
+        D(torch.randn(1, 1, 32, 32), torch.randn(1, 3, 32, 32))
+    with pytest.raises(ValueError, match=r"same N and S; got \(1, 1, 32, 32\) and \(1, 1, 16, 16\)"):
+        D(torch.randn(1, 1, 32, 32), torch.randn(1, 1, 16, 16))
+    with pytest.raises(ValueError, match=r"expects images of shape \(N, 2, S, S\); got \(1, 1, 32, 32\)"):
+        D(torch.randn(1, 1, 32, 32))
+    with pytest.raises(ValueError, match="needs images of at least 48 x 48 pixels; got \\(32, 32\\)"):
+        PatchDiscriminator(2, width=2, n_layers=4)(torch.randn(1, 2, 32, 32))
+    assert PatchDiscriminator(2, 2, 4).min_size == 48
+
+
+# -- receptive field -------------------------------------------------------------------------------
+def test_classic_patchgan_sees_70_pixels():
+    assert receptive_field(PatchDiscriminator(6, 64, 3)) == 70
+    assert receptive_field([(4, 2), (4, 2), (4, 2), (4, 1), (4, 1)]) == 70
+    assert [row[-1] for row in receptive_field_steps(PatchDiscriminator(6, 64, 3))] == [4, 10, 22, 46, 70]
+
+
+def test_receptive_field_table():
+    table = format_receptive_field(PatchDiscriminator(2, 8, 3))
+    assert table.splitlines() == [
+        "layer    kernel stride  jump  field",
+        "net.0         4      2     1      4",
+        "net.2         4      2     2     10",
+        "net.5         4      2     4     22",
+        "net.8         4      1     8     46",
+        "net.11        4      1     8     70",
+    ]
+
+
+@pytest.mark.parametrize("n_layers, field", [(1, 16), (2, 34), (3, 70), (4, 142), (5, 286)])
+def test_patchgan_fields(n_layers, field):
+    assert receptive_field(PatchDiscriminator(1, 2, n_layers)) == field
+
+
+@pytest.mark.parametrize("n_layers, size", [(1, 48), (2, 64), (3, 96), (4, 176)])
+def test_receptive_field_agrees_with_a_measurement_on_the_patchgan(n_layers, size):
+    for norm in ("batch", "instance"):
+        D = PatchDiscriminator(1, width=2, n_layers=n_layers, norm=norm)
+        assert measure_receptive_field(D, size) == receptive_field(D)
+
+
+@pytest.mark.parametrize("layers", [
+    [nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Conv2d(2, 2, 3)],                                          # 5
+    [nn.Conv2d(1, 2, 3, stride=2, padding=1), nn.Conv2d(2, 2, 5, padding=2)],                       # 11
+    [nn.Conv2d(1, 2, 3, padding=1), nn.MaxPool2d(2), nn.Conv2d(2, 2, 3, padding=2, dilation=2)],    # 12
+    [nn.Conv2d(1, 2, 7, stride=3), nn.AvgPool2d(3, stride=2), nn.Conv2d(2, 1, 2)],                  # 19
+    [nn.Conv2d(1, 1, 1), nn.Conv2d(1, 1, 1)],                                                       # 1
+])
+def test_receptive_field_agrees_with_a_measurement_on_other_stacks(layers):
+    model = nn.Sequential(*layers)
+    assert measure_receptive_field(model, size=64) == receptive_field(model)
+
+
+def test_receptive_field_by_hand():
+    assert receptive_field([(3, 1), (3, 1)]) == 5
+    assert receptive_field([(3, 2), (3, 2)]) == 7
+    assert receptive_field([(3, 1, 2)]) == 5  # dilation 2: a 3 x 3 kernel spread over 5 pixels
+    assert receptive_field([nn.Conv2d(1, 1, 3, padding=1), nn.MaxPool2d(2), nn.Conv2d(1, 1, 3)]) == 8
+
+
+def test_receptive_field_refuses_what_the_recurrence_cannot_read():
+    with pytest.raises(ValueError, match="ConvTranspose2d"):
+        receptive_field(UNetGenerator(1, 1, 32, 2, width=2))
+    with pytest.raises(ValueError, match="no convolution or pooling layer"):
+        receptive_field(nn.Sequential(nn.ReLU()))
+    with pytest.raises(ValueError, match=r"item 1 is \(3, 0\)"):
+        receptive_field([(3, 1), (3, 0)])
+    with pytest.raises(ValueError, match="square kernels"):
+        receptive_field([nn.Conv2d(1, 1, (3, 5))])
+    with pytest.raises(ValueError, match="reaches the border of the 32 x 32 input"):
+        measure_receptive_field(PatchDiscriminator(1, 2, 2), size=32)
+
+
+# -- image pool ------------------------------------------------------------------------------------
+def _marked(values):
+    """One 1 x 2 x 2 image per value, filled with it: easy to tell apart."""
+    return torch.tensor(values, dtype=torch.float32)[:, None, None, None].expand(-1, 1, 2, 2).clone()
+
+
+def test_pool_stores_and_returns_new_fakes_until_full():
+    pool = ImagePool(size=5)
+    first = pool(_marked([0, 1, 2]))
+    assert torch.equal(first, _marked([0, 1, 2])) and len(pool) == 3
+    second = pool(_marked([3, 4]))
+    assert torch.equal(second, _marked([3, 4])) and len(pool) == 5
+    assert sorted(float(t[0, 0, 0]) for t in pool.images) == [0, 1, 2, 3, 4]
+
+
+def test_pool_of_size_zero_returns_the_fakes():
+    pool = ImagePool(size=0)
+    fakes = _marked([1, 2])
+    assert torch.equal(pool(fakes), fakes) and len(pool) == 0
+
+
+def test_pool_returns_a_past_fake_half_of_the_time():
+    size, n = 50, 10_000
+    pool = ImagePool(size=size, seed=0)
+    pool(_marked(range(-size, 0)))  # full of negative marks
+    mirror = [float(t[0, 0, 0]) for t in pool.images]
+    out = pool(_marked(range(n)))
+    returned = out[:, 0, 0, 0].tolist()
+    past = 0
+    swaps = [0] * size
+    for new, got in zip(range(n), returned):
+        if got == new:
+            continue
+        past += 1  # a stored fake came back; the new one took its slot
+        slot = mirror.index(got)
+        mirror[slot] = new
+        swaps[slot] += 1
+    assert abs(past / n - 0.5) < 0.03  # about 6 standard deviations (0.005 each)
+    assert min(swaps) > 40 and max(swaps) < 170  # every slot is used, about 100 times each
+    assert mirror == [float(t[0, 0, 0]) for t in pool.images]
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0, 0.25])
+def test_pool_swap_probability(p):
+    pool = ImagePool(size=10, swap_probability=p, seed=1)
+    pool(_marked(range(-10, 0)))
+    out = pool(_marked(range(4000)))[:, 0, 0, 0]
+    share = float((out != torch.arange(4000.0)).float().mean())
+    assert abs(share - p) < 0.04
+
+
+def test_pool_is_reproducible_and_resumable():
+    batches = [torch.randn(4, 1, 2, 2, generator=torch.Generator().manual_seed(i)) for i in range(30)]
+    a, b = ImagePool(8, seed=3), ImagePool(8, seed=3)
+    outs_a = [a(x) for x in batches]
+    for x in batches[:15]:
+        b(x)
+    resumed = ImagePool(8, seed=99)
+    resumed.load_state_dict(b.state_dict())
+    assert all(torch.equal(resumed(x), y) for x, y in zip(batches[15:], outs_a[15:]))
+    different = ImagePool(8, seed=4)
+    assert not all(torch.equal(different(x), y) for x, y in zip(batches, outs_a))
+
+
+def test_pool_detaches_and_copies():
+    pool = ImagePool(2)
+    fakes = torch.zeros(2, 1, 2, 2, requires_grad=True)
+    out = pool(fakes * 1)
+    assert not out.requires_grad
+    source = torch.zeros(1, 1, 2, 2)
+    pool2 = ImagePool(1)
+    pool2(source)
+    source.fill_(5.0)
+    assert float(pool2.images[0].sum()) == 0.0  # the pool keeps its own copy
+
+
+def test_pool_errors():
+    with pytest.raises(ValueError, match="size must be a whole number of images >= 0; got -1"):
+        ImagePool(-1)
+    with pytest.raises(ValueError, match=r"swap_probability must be in \[0, 1\]; got 1.5"):
+        ImagePool(5, swap_probability=1.5)
+    pool = ImagePool(3)
+    pool(torch.zeros(1, 1, 2, 2))
+    with pytest.raises(ValueError, match=r"holds images of shape \(1, 2, 2\); got a batch of \(3, 2, 2\)"):
+        pool(torch.zeros(1, 3, 2, 2))
+    with pytest.raises(ValueError, match=r"batch of images \(N, C, H, W\); got list"):
+        pool([1, 2])
+
+
+# -- L1 losses and weights -------------------------------------------------------------------------
+def test_l1_losses_by_hand():
+    a, b = torch.zeros(2, 1, 4, 4), torch.full((2, 1, 4, 4), 0.5)
+    b[0, 0, 0, 0] = -1.5  # one pixel off by 1.5 instead of 0.5: mean = (31 * 0.5 + 1.5) / 32
+    for fn in (l1_loss, cycle_loss, identity_loss):
+        assert fn(b, a).item() == pytest.approx((31 * 0.5 + 1.5) / 32)
+    x, y = torch.randn(3, 3, 8, 8), torch.randn(3, 3, 8, 8)
+    assert torch.allclose(cycle_loss(x, y), nn.functional.l1_loss(x, y))
+
+
+def test_l1_losses_refuse_broadcasting():
+    with pytest.raises(ValueError, match=r"cycle_loss compares two batches of the same shape; "
+                                         r"got \(2, 1, 4, 4\) and \(1, 1, 4, 4\)"):
+        cycle_loss(torch.zeros(2, 1, 4, 4), torch.zeros(1, 1, 4, 4))
+    with pytest.raises(ValueError, match="identity_loss"):
+        identity_loss(torch.zeros(2, 3, 4, 4), torch.zeros(2, 1, 4, 4))
+
+
+def test_loss_weights_of_the_papers():
+    assert L1_WEIGHT == 100 and CYCLE_WEIGHT == 10 and IDENTITY_WEIGHT == 5  # λ_identity = 0.5 λ_cycle
+
+
+def test_generators_accept_dcgan_init():
+    for model in (UNetGenerator(1, 1, 32, 3, width=2), ResNetGenerator(1, 1, 16, 2, 1), PatchDiscriminator(2, 2, 2)):
+        model.apply(dcgan_init)
+        convs = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
+        assert all(c.bias is None or c.bias.abs().sum() == 0 for c in convs)
+
+
+# -- linear decay ----------------------------------------------------------------------------------
+def test_linear_decay_factor_by_hand():
+    assert [linear_decay_factor(t, 3, 4) for t in range(9)] == [1, 1, 1, 1, 0.75, 0.5, 0.25, 0, 0]
+    assert linear_decay_factor(0, 0, 1) == 1 and linear_decay_factor(1, 0, 1) == 0
+
+
+def test_linear_decay_schedule_drives_the_optimizer():
+    opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.2)
+    sched = linear_decay(opt, n_constant=100, n_decay=100)
+    lrs = []
+    for _ in range(200):  # the paper: 100 epochs at the initial rate, 100 decaying to zero
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs[0] == lrs[100] == pytest.approx(0.2)
+    assert lrs[101] == pytest.approx(0.2 * 0.99) and lrs[150] == pytest.approx(0.1)
+    assert lrs[199] == pytest.approx(0.2 / 100)
+    assert opt.param_groups[0]["lr"] == 0.0
+    assert all(x >= y for x, y in zip(lrs, lrs[1:]))
+
+
+@pytest.mark.parametrize("args, match", [((-1, 5), "n_constant must be a whole number >= 0; got -1"),
+                                         ((5, 0), "n_decay must be a positive integer; got 0"),
+                                         ((5, 2.5), "n_decay must be a positive integer; got 2.5")])
+def test_linear_decay_bad_arguments(args, match):
+    opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1)
+    with pytest.raises(ValueError, match=match):
+        linear_decay(opt, *args)
