@@ -13,10 +13,15 @@ A *step* is one generator update. Each discriminator step gets a fresh batch; th
 gets the last of them again (it needs the batch size, labels or input images, not new data).
 Calling :meth:`Trainer.fit` again with more steps continues where the run stopped; after a restart,
 :meth:`Trainer.load` a checkpoint first.
+
+Anything else with a state that the steps change (CycleGAN's image pools and learning-rate
+schedulers, lesson 06) goes in ``extra_state={"name": obj}``: every object with ``state_dict()`` and
+``load_state_dict()`` is saved in checkpoints under its name and restored from them.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 from pathlib import Path
@@ -162,6 +167,10 @@ class Trainer:
         checkpoint: path to save to every ``checkpoint_every`` steps and when ``fit`` ends.
         callbacks: :class:`Callback` objects or plain ``f(trainer)`` functions run after every step.
         progress: show a progress bar.
+        extra_state: more objects with ``state_dict()`` / ``load_state_dict()`` to save in checkpoints
+            under their names, e.g. ``{"pool_a": ImagePool(), "sched_g": scheduler}`` (lesson 06). A
+            ``load_state_dict`` with a ``device`` argument (:class:`ganlib.translation.ImagePool`) is
+            given the device of G's parameters.
     """
 
     def __init__(
@@ -170,6 +179,7 @@ class Trainer:
         fixed_noise: Tensor | None = None, fixed_labels: Tensor | None = None, snapshot_every: int = 100,
         checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 500,
         callbacks: tuple[Callback | Callable[["Trainer"], None], ...] = (), progress: bool = True,
+        extra_state: Mapping[str, Any] = {},  # noqa: B006 (read only, never changed)
     ) -> None:
         if not isinstance(n_critic, int) or n_critic < 1:
             raise ValueError(f"n_critic must be a positive integer; got {n_critic!r}.")
@@ -186,6 +196,12 @@ class Trainer:
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
         self.checkpoint_every, self.progress = checkpoint_every, progress
         self.callbacks = [c if isinstance(c, Callback) else _FunctionCallback(c) for c in callbacks]
+        for name, obj in extra_state.items():
+            if not isinstance(name, str) or not all(callable(getattr(obj, m, None))
+                                                    for m in ("state_dict", "load_state_dict")):
+                raise ValueError(f"extra_state maps names (str) to objects with state_dict() and load_state_dict(); "
+                                 f"got {name!r}: {type(obj).__name__}.")
+        self.extra_state = dict(extra_state)
         self.step = 0
         self.history = History()
         self.snapshots: list[tuple[int, Tensor]] = []  # (step, G(fixed_noise) on the CPU)
@@ -213,10 +229,10 @@ class Trainer:
                 self.history.log(self.step, **values)
                 if self.step % self.snapshot_every == 0 or self.step == steps:
                     self._snapshot()
-                if self.checkpoint is not None and self.step % self.checkpoint_every == 0:
-                    self.save(self.checkpoint)
                 for cb in self.callbacks:
                     cb.on_step(self)
+                if self.checkpoint is not None and self.step % self.checkpoint_every == 0:
+                    self.save(self.checkpoint)  # after the callbacks, so that what they logged is saved
                 bar.update(1)
                 if self.step % 25 == 0 or self.step == steps:
                     bar.set_postfix({k: f"{v:.3f}" for k, v in values.items()}, refresh=False)
@@ -261,11 +277,14 @@ class Trainer:
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "batches": batches, "rng": rng, "history": self.history.state_dict(),
             "snapshot_steps": [s for s, _ in self.snapshots], "snapshot_images": [x for _, x in self.snapshots],
+            "extra": {name: obj.state_dict() for name, obj in self.extra_state.items()},
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         if state.get("version") != CHECKPOINT_VERSION:
             raise CheckpointError(f"checkpoint version {state.get('version')!r} is not {CHECKPOINT_VERSION}.")
+        extra = state.get("extra", {})  # checkpoints from before extra_state have none
+        self._check_extra_names(extra)  # before anything is loaded, so a mismatch changes nothing
         try:
             self.G.load_state_dict(state["G"])
             self.D.load_state_dict(state["D"])
@@ -273,6 +292,7 @@ class Trainer:
             self.opt_d.load_state_dict(state["opt_d"])
         except (RuntimeError, ValueError, KeyError) as err:
             raise CheckpointError(f"the checkpoint does not fit these models or optimisers: {err}") from err
+        self._load_extra(extra)
         if state["batches"] is not None and hasattr(self.batches, "load_state_dict"):
             self.batches.load_state_dict(state["batches"])
         torch.set_rng_state(state["rng"]["torch"])
@@ -281,6 +301,28 @@ class Trainer:
         self.step = state["step"]
         self.history.load_state_dict(state["history"])
         self.snapshots = list(zip(state["snapshot_steps"], state["snapshot_images"]))
+
+    def _check_extra_names(self, saved: Mapping[str, Any]) -> None:
+        missing = [n for n in self.extra_state if n not in saved]
+        unexpected = [n for n in saved if n not in self.extra_state]
+        if missing or unexpected:
+            parts = ([f"it has no state for {', '.join(map(repr, missing))}"] if missing else []) + (
+                [f"it holds state for {', '.join(map(repr, unexpected))}, which this trainer was not given"]
+                if unexpected else [])
+            raise CheckpointError(f"the checkpoint does not fit this trainer's extra_state "
+                                  f"({', '.join(map(repr, self.extra_state)) or 'none'}): {'; '.join(parts)}. "
+                                  f"Pass the same extra_state names as the run that saved it.")
+
+    def _load_extra(self, saved: Mapping[str, Any]) -> None:
+        device = next(iter(self.G.parameters()), torch.empty(0)).device
+        for name, obj in self.extra_state.items():
+            try:
+                if "device" in inspect.signature(obj.load_state_dict).parameters:
+                    obj.load_state_dict(saved[name], device=device)  # e.g. an ImagePool's images
+                else:
+                    obj.load_state_dict(saved[name])
+            except (RuntimeError, ValueError, KeyError, TypeError) as err:
+                raise CheckpointError(f"the checkpoint's state for {name!r} does not fit it: {err}") from err
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write a checkpoint atomically (a crash mid-write leaves the previous one intact)."""

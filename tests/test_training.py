@@ -413,3 +413,121 @@ def test_load_checkpoint_of_other_models(gan, gan_factory, tmp_path):
     other["D"] = MLPDiscriminator((1, 8, 8), hidden=(32,))
     with pytest.raises(CheckpointError, match=r"(?s)does not fit these models or optimisers: .*size mismatch for net\.0\.weight"):
         _trainer(other).load(path)
+
+
+# -- extra state: image pools and schedulers (lesson 06) ---------------------------------------------
+def _pooled_gan(gan_factory, seed=0):
+    """The test GAN with CycleGAN's extras: D learns from an image pool, both learning rates decay."""
+    from ganlib.translation import ImagePool, linear_decay
+
+    g = gan_factory(seed=seed)
+    G, D, opt_d = g["G"], g["D"], g["opt_d"]
+    pool = ImagePool(size=5, seed=seed)
+    sched_g, sched_d = linear_decay(g["opt_g"], 3, 10), linear_decay(opt_d, 3, 10)
+    loss = AdversarialLoss("lsgan")
+    g_step = g["g_step"]
+
+    def d_step(real):
+        with torch.no_grad():
+            fake = G(torch.randn(len(real), 4))
+        parts = loss.discriminator(D(real), D(pool(fake)))
+        opt_d.zero_grad(set_to_none=True)
+        parts.total.backward()
+        opt_d.step()
+        sched_d.step()
+        return {"d_loss": parts.total}
+
+    def g_step_decayed(batch):
+        logs = g_step(batch)
+        sched_g.step()
+        return logs
+
+    g.update(d_step=d_step, g_step=g_step_decayed)
+    extra = {"pool": pool, "sched_g": sched_g, "sched_d": sched_d}
+    return g, extra
+
+
+def test_resumed_run_with_pool_and_schedulers_equals_an_uninterrupted_one(gan_factory, tmp_path):
+    k = 4
+    g, extra = _pooled_gan(gan_factory)
+    whole = _run(g, 2 * k, extra_state=extra)
+    assert len(extra["pool"]) == 5 and whole.opt_g.param_groups[0]["lr"] < 1e-3  # full, and decaying
+
+    g, extra = _pooled_gan(gan_factory)
+    _run(g, k, extra_state=extra, checkpoint=tmp_path / "c.pt")
+    state = torch.load(tmp_path / "c.pt", weights_only=True)
+    assert set(state["extra"]) == {"pool", "sched_g", "sched_d"} and len(state["extra"]["pool"]["images"]) == 5
+    torch.manual_seed(999)
+    torch.randn(100)
+
+    fresh, fresh_extra = _pooled_gan(gan_factory, seed=1)  # other weights, pool draws and batch order
+    resumed = _trainer(fresh, extra_state=fresh_extra).load(tmp_path / "c.pt")
+    assert fresh_extra["sched_g"].last_epoch == k and len(fresh_extra["pool"]) == 5
+    resumed.fit(2 * k)
+
+    for name in ("G", "D", "opt_g", "opt_d"):
+        _assert_states_equal(getattr(whole, name).state_dict(), getattr(resumed, name).state_dict())
+    for name in ("pool", "sched_g", "sched_d"):
+        _assert_states_equal(whole.extra_state[name].state_dict(), resumed.extra_state[name].state_dict())
+    assert whole.extra_state["sched_d"].get_last_lr() == resumed.extra_state["sched_d"].get_last_lr()
+    assert whole.opt_g.param_groups[0]["lr"] == resumed.opt_g.param_groups[0]["lr"]
+    assert whole.history.state_dict() == resumed.history.state_dict()
+
+
+def test_extra_state_names_must_match_the_checkpoint(gan_factory, tmp_path):
+    g, extra = _pooled_gan(gan_factory)
+    path = _run(g, 2, extra_state=extra).save(tmp_path / "c.pt")
+    g2, extra2 = _pooled_gan(gan_factory, seed=1)
+    before = {k: v.clone() for k, v in g2["G"].state_dict().items()}
+    with pytest.raises(CheckpointError, match=r"it has no state for 'pool_b'.*same extra_state names"):
+        _trainer(g2, extra_state={**extra2, "pool_b": extra2["pool"]}).load(path)
+    assert not _changed(before, g2["G"].state_dict())  # nothing was loaded
+    with pytest.raises(CheckpointError, match=r"holds state for 'sched_d', which this trainer was not given"):
+        _trainer(g2, extra_state={"pool": extra2["pool"], "sched_g": extra2["sched_g"]}).load(path)
+    with pytest.raises(CheckpointError, match=r"holds state for 'pool', 'sched_g', 'sched_d'"):
+        _trainer(g2).load(path)
+
+
+def test_checkpoint_without_extra_loads_when_no_extra_state_is_given(gan, tmp_path):
+    trainer = _run(gan, 2)
+    state = trainer.state_dict()
+    assert state["extra"] == {}
+    del state["extra"]  # as written before extra_state existed
+    torch.save(state, tmp_path / "old.pt")
+    assert _trainer(gan).load(tmp_path / "old.pt").step == 2
+    from ganlib.translation import ImagePool
+    with pytest.raises(CheckpointError, match="it has no state for 'pool'"):
+        _trainer(gan, extra_state={"pool": ImagePool()}).load(tmp_path / "old.pt")
+
+
+def test_extra_state_load_gets_the_models_device_and_bad_objects_are_refused(gan, tmp_path):
+    class Recorder:
+        def __init__(self):
+            self.value, self.device = 1, "unset"
+
+        def state_dict(self):
+            return {"value": self.value}
+
+        def load_state_dict(self, state, device=None):
+            self.value, self.device = state["value"], device
+
+    rec = Recorder()
+    path = _run(gan, 1, extra_state={"rec": rec}).save(tmp_path / "c.pt")
+    other = Recorder()
+    other.value = 7
+    _trainer(gan, extra_state={"rec": other}).load(path)
+    assert other.value == 1 and other.device == torch.device("cpu")
+    with pytest.raises(ValueError, match="extra_state maps names .* got 'x': int"):
+        _trainer(gan, extra_state={"x": 3})
+
+
+def test_periodic_checkpoint_keeps_what_callbacks_logged(gan, tmp_path):
+    def log_then_crash(trainer):
+        trainer.history.log(trainer.step, cb=trainer.step)
+        if trainer.step == 4:
+            raise RuntimeError("crash")
+
+    with pytest.raises(RuntimeError, match="crash"):
+        _trainer(gan, checkpoint=tmp_path / "c.pt", checkpoint_every=3, callbacks=[log_then_crash]).fit(6)
+    state = torch.load(tmp_path / "c.pt", weights_only=True)
+    assert state["step"] == 3 and state["history"]["cb"]["steps"] == [1, 2, 3]
