@@ -568,3 +568,397 @@ def check_clip_weights(clip: Callable[[nn.Module, float], Any]) -> CheckResult:
                          "only critic.parameters(): the statistics are not weights.")
     return CheckResult(True, "Weight clipping correct: every parameter clamped into [-c, c] in place, for two "
                              "values of c; buffers untouched.")
+
+
+# -- lesson 05 ------------------------------------------------------------------------------------
+_RF_CASES: list[list[tuple[int, int]]] = [
+    [(4, 2), (4, 2), (4, 2), (4, 1), (4, 1)],  # the classic PatchGAN: 70
+    [(4, 2), (4, 1), (4, 1)],                  # lesson 05's PatchGAN for 32 x 32 digits: 16
+    [(3, 1), (3, 1), (3, 1)],                  # three 3 x 3 convolutions: 7
+    [(4, 2)],                                  # one layer: its kernel, 4
+    [(3, 2), (3, 2), (3, 2)],                  # 15
+    [(7, 2), (3, 2), (3, 1), (1, 1)],          # 19
+    [(2, 2), (2, 2), (2, 2), (2, 2)],          # 16
+    [(5, 1), (3, 3), (3, 1)],                  # 17
+]
+
+
+def _rf_variant(layers: list[tuple[int, int]], *, start: int = 1, extra: int = -1, jump_first: bool = False,
+                add_jump: bool = False, no_jump: bool = False) -> int:
+    """The recurrence, or one of the usual slips in it (for the hints of :func:`check_receptive_field`)."""
+    field, jump = start, 1
+    for kernel, stride in layers:
+        if jump_first:
+            jump *= stride
+        field += (kernel + extra) * (1 if no_jump else jump)
+        if not jump_first:
+            jump = jump + stride if add_jump else jump * stride
+    return field
+
+
+_RF_SLIPS: list[tuple[Callable[[list[tuple[int, int]]], int], str]] = [
+    (lambda ls: _rf_variant(ls, no_jump=True),
+     "That is 1 + the sum of (kernel - 1): right for stride-1 layers only. After a stride-2 layer, one step on "
+     "the next layer's grid is 2 image pixels: multiply each (kernel - 1) by the jump, the product of the "
+     "strides of the layers before it."),
+    (lambda ls: _rf_variant(ls, jump_first=True),
+     "You multiply the jump by a layer's own stride before adding its (kernel - 1). A layer's stride spaces "
+     "the outputs of that layer, which matters only to the layers after it: add (kernel - 1) * jump first, "
+     "then update jump *= stride. (One layer of kernel 4, stride 2 sees 4 pixels, not 7.)"),
+    (lambda ls: _rf_variant(ls, extra=0),
+     "You widen the field by kernel * jump per layer. A kernel of size k reaches k - 1 grid steps beyond "
+     "one position: add (kernel - 1) * jump."),
+    (lambda ls: _rf_variant(ls, start=0),
+     "Your answers are one too small: start from field = 1 (one output value sees at least one pixel) "
+     "before the loop."),
+    (lambda ls: _rf_variant(ls, start=0, extra=0),
+     "You add kernel * jump starting from 0. Start from field = 1 and add (kernel - 1) * jump."),
+    (lambda ls: _rf_variant(ls, add_jump=True),
+     "The jump grows by multiplication: two stride-2 layers make neighbouring values 4 pixels apart, not "
+     "2 + 2. Use jump *= stride."),
+    (lambda ls: _rf_variant(list(reversed(ls))),
+     "You walk the layers from last to first with the forward recurrence. The list starts at the input: go "
+     "through it in order (the jump is the product of the strides *before* each layer)."),
+]
+
+
+def _rf_cases_random() -> list[list[tuple[int, int]]]:
+    gen = torch.Generator().manual_seed(5)
+    cases = []
+    for _ in range(40):
+        n = int(torch.randint(1, 6, (), generator=gen))
+        cases.append([(int(torch.randint(1, 8, (), generator=gen)), int(torch.randint(1, 4, (), generator=gen)))
+                      for _ in range(n)])
+    return cases
+
+
+def check_receptive_field(rf: Callable[[list[tuple[int, int]]], int]) -> CheckResult:
+    """Lesson 05: ``rf(layers) -> int``, the receptive field of a stack of (kernel, stride) layers."""
+    from .translation import receptive_field
+
+    cases = _RF_CASES + _rf_cases_random()
+    answers = []
+    for layers in cases:
+        value, error = _rng_safe(rf, list(layers))
+        if error is not None:
+            return error
+        got = _as_float(value)
+        if got is None or isinstance(value, bool):
+            return _fail(f"Return the receptive field as a whole number (an int); for {layers} your function "
+                         f"returned {type(value).__name__}.")
+        if got != int(got):
+            return _fail(f"A receptive field is a whole number of pixels; for {layers} your function returned {got}.")
+        answers.append(int(got))
+    expected = [receptive_field(layers) for layers in cases]
+    if answers == expected:
+        return CheckResult(True, f"Receptive field correct for {len(cases)} stacks, including the classic PatchGAN's "
+                                 f"70 x 70 and lesson 05's 16 x 16.")
+    for slip, hint in _RF_SLIPS:
+        if answers == [slip(layers) for layers in cases]:
+            return _fail(f"For the classic PatchGAN, {_RF_CASES[0]}, the field is 70; yours gives {answers[0]}. {hint}")
+    i = next(i for i, (a, e) in enumerate(zip(answers, expected)) if a != e)
+    return _fail(f"For the layers {cases[i]} the receptive field is {expected[i]}; yours gives {answers[i]}. Start "
+                 f"with field = 1 and jump = 1, then for each layer, first to last: field += (kernel - 1) * jump; "
+                 f"jump *= stride.")
+
+
+def _g_loss_inputs() -> tuple[Tensor, Tensor, Tensor]:
+    gen = torch.Generator().manual_seed(7)
+    scores = (torch.rand(3, 1, 4, 4, generator=gen) * 8 - 4).requires_grad_(True)   # a map of patch scores
+    fake = (torch.rand(3, 1, 8, 8, generator=gen) * 2 - 1).requires_grad_(True)    # as if made by G
+    target = torch.rand(3, 1, 8, 8, generator=gen) * 2 - 1
+    return scores, fake, target
+
+
+def _g_loss_slips(scores: Tensor, fake: Tensor, target: Tensor) -> list[tuple[float, str]]:
+    s, diff = scores.detach(), (fake - target).detach()
+    ones = torch.ones_like(s)
+    adv, l1 = F.binary_cross_entropy_with_logits(s, ones), diff.abs().mean()
+    return [(float(v), hint) for v, hint in [
+        (adv + l1, "You forgot λ: the L1 term is weighted by 100 (translation.L1_WEIGHT)."),
+        (adv + 10 * l1, "λ is 100 in Pix2Pix (10 is CycleGAN's weight for its cycle loss)."),
+        (100 * adv + l1, "The weight 100 belongs to the L1 term, not to the adversarial one."),
+        (100 * (adv + l1), "Only the L1 term is multiplied by 100; the adversarial term keeps weight 1."),
+        (adv + 100 * diff.abs().sum(), "Take the mean of |fake - target| over all pixels, not the sum: a sum "
+                                       "would make λ depend on the image size and the batch size."),
+        (adv + 100 * diff.abs().sum() / len(diff), "Take the mean of |fake - target| over every pixel, not "
+                                                   "the sum per image averaged over the batch."),
+        (adv + 100 * diff.square().mean(), "That is the squared error (L2). Pix2Pix uses L1, the mean of the "
+                                           "absolute differences: (fake - target).abs().mean()."),
+        (adv + 100 * diff.square().mean().sqrt(), "That is the root mean squared error; Pix2Pix uses L1, the "
+                                                  "mean absolute difference: (fake - target).abs().mean()."),
+        (F.binary_cross_entropy_with_logits(torch.sigmoid(s), ones) + 100 * l1,
+         "The sigmoid is applied twice: the discriminator returns logits, and binary_cross_entropy_with_logits "
+         "applies the sigmoid itself. Pass the raw scores."),
+        (F.binary_cross_entropy_with_logits(s, torch.zeros_like(s)) + 100 * l1,
+         "Wrong target: 0 is the label the discriminator gives fakes. The generator wants every patch judged "
+         "real: target torch.ones_like(fake_scores)."),
+        (-F.binary_cross_entropy_with_logits(s, torch.zeros_like(s)) + 100 * l1,
+         "That is the minimax loss log(1 - D), which saturates when D rejects the fakes. Use the non-saturating "
+         "one: binary cross-entropy with target 1 on the logits."),
+        (F.binary_cross_entropy_with_logits(s.mean(), torch.tensor(1.0)) + 100 * l1,
+         "You averaged the patch scores before the loss. Apply the loss to every score of the map (labels of "
+         "the same shape, torch.ones_like(fake_scores)) and then average: each patch is judged on its own."),
+        (F.binary_cross_entropy_with_logits(s, ones, reduction="sum") + 100 * l1,
+         "Average the adversarial loss over the patches and the batch (the default reduction), not the sum."),
+        (100 * l1, "The adversarial term is missing: add the non-saturating loss on the patch scores."),
+        (adv, "The L1 term is missing: add 100 * (fake - target).abs().mean()."),
+        (0.5 * (s - 1).square().mean() + 100 * l1, "That is the least-squares (LSGAN) loss. Pix2Pix uses binary "
+                                                   "cross-entropy on the logits with target 1."),
+        (-s.mean() + 100 * l1, "That is the hinge/Wasserstein generator loss -mean(score). Pix2Pix uses binary "
+                               "cross-entropy on the logits with target 1."),
+    ]]
+
+
+def check_pix2pix_g_loss(g_loss: Callable[[Tensor, Tensor, Tensor], Tensor]) -> CheckResult:
+    """Lesson 05: ``g_loss(fake_scores, fake, target)`` = non-saturating BCE on the patch map + 100 · mean |fake - target|."""
+    # 1. Worked by hand: D undecided on every patch (score 0) and every pixel 0.02 off.
+    zeros = torch.zeros(2, 1, 3, 3)
+    fake0, target0 = torch.zeros(2, 1, 8, 8), torch.full((2, 1, 8, 8), 0.02)
+    by_hand = math.log(2) + 100 * 0.02
+    hand_text = (f"For a discriminator that is undecided on every patch (all scores 0) and outputs that miss every "
+                 f"pixel by 0.02, the loss is log 2 + 100 · 0.02 = {by_hand:.4f}")
+    value, error = _rng_safe(g_loss, zeros, fake0, target0)
+    if error is not None:
+        if "between 0 and 1" in error.message:
+            return _with_hint(error, "F.binary_cross_entropy (nn.BCELoss) expects probabilities, but the "
+                                     "discriminator returns logits: use F.binary_cross_entropy_with_logits.")
+        return error
+    got_hand, error = _scalar(value, "the loss")
+    if error is not None:
+        return error
+
+    # 2. A random map of scores and random images: the value, the slips, the gradients.
+    scores, fake, target = _g_loss_inputs()
+    kept = [t.detach().clone() for t in (scores, fake, target)]
+    value, error = _rng_safe(g_loss, scores, fake, target)
+    if error is not None:
+        if "between 0 and 1" in error.message:
+            return _with_hint(error, "F.binary_cross_entropy (nn.BCELoss) expects probabilities, but the "
+                                     "discriminator returns logits: use F.binary_cross_entropy_with_logits.")
+        return error
+    got, error = _scalar(value, "the loss")
+    if error is not None:
+        return error
+    if any(not torch.equal(t.detach(), k) for t, k in zip((scores, fake, target), kept)):
+        return _fail("Your function changed its inputs in place. Compute the loss without modifying fake_scores, "
+                     "fake or target.")
+    ones = torch.ones_like(scores)
+    expected = float(F.binary_cross_entropy_with_logits(scores.detach(), ones) + 100 * (fake - target).detach().abs().mean())
+    if not (math.isclose(got, expected, rel_tol=1e-4) and math.isclose(got_hand, by_hand, rel_tol=1e-4)):
+        for bad, hint in _g_loss_slips(scores, fake, target):
+            if math.isclose(got, bad, rel_tol=1e-4):
+                return _fail(f"{hand_text}; yours gives {got_hand:.4f}. {hint}")
+        if not math.isclose(got_hand, by_hand, rel_tol=1e-4):
+            return _fail(f"{hand_text}; yours gives {got_hand:.4f}. Add F.binary_cross_entropy_with_logits(fake_scores, "
+                         f"torch.ones_like(fake_scores)) and 100 * (fake - target).abs().mean().")
+        return _fail(f"For a random map of scores and random images the loss should be {expected:.4f}; yours gives "
+                     f"{got:.4f} (your value for the worked example, {got_hand:.4f}, is right). Use every score of "
+                     f"the map with target 1, and the mean absolute difference over every pixel.")
+    if not isinstance(value, Tensor) or value.grad_fn is None:
+        return _fail("Your loss carries no gradient, so it cannot train the generator. Build it from the tensors "
+                     "with torch operations, without .item(), .detach(), float() or torch.no_grad().")
+    try:
+        value.backward()
+    except RuntimeError as err:
+        return _fail(f"Backpropagating your loss failed ({err}).")
+    grad_fake = 100 * torch.sign(fake.detach() - target) / fake.numel()
+    grad_scores = (torch.sigmoid(scores.detach()) - 1) / scores.numel()
+    if fake.grad is None or not torch.allclose(fake.grad, grad_fake, atol=1e-6):
+        return _fail("The value is right, but the gradient does not reach the generated images as it should. Keep "
+                     "the L1 term a function of `fake` (no .detach() on it).")
+    if scores.grad is None or not torch.allclose(scores.grad, grad_scores, atol=1e-6):
+        return _fail("The value is right, but the gradient does not reach the patch scores (and through them the "
+                     "generator). Do not .detach() fake_scores.")
+    return CheckResult(True, f"Pix2Pix generator loss correct: {by_hand:.4f} for the worked example, {got:.4f} on a "
+                             f"random patch map, and its gradients reach the images and the scores.")
+
+
+# -- lesson 06 ------------------------------------------------------------------------------------
+class _Squash(nn.Module):
+    """A stand-in generator for the lesson 06 checks: tanh(w·x + b) pixel by pixel, with trainable w and b."""
+
+    def __init__(self, w: float, b: float) -> None:
+        super().__init__()
+        self.w, self.b = nn.Parameter(torch.tensor(w)), nn.Parameter(torch.tensor(b))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.tanh(self.w * x + self.b)
+
+
+def check_cycle_consistency(cycle_fn: Callable[[nn.Module, nn.Module, Tensor, Tensor], Tensor]) -> CheckResult:
+    """Lesson 06: ``cycle_fn(G_AB, G_BA, a, b)`` = λ (mean |G_BA(G_AB(a)) - a| + mean |G_AB(G_BA(b)) - b|), λ = 10."""
+    lam = 10.0
+    gen = torch.Generator().manual_seed(6)
+    a = torch.rand(6, 1, 5, 5, generator=gen) * 2 - 1
+    b = torch.rand(6, 1, 5, 5, generator=gen) * 2 - 1
+    G_AB, G_BA = _Squash(1.5, 0.3), _Squash(0.7, -0.2)
+
+    def l1(x: Tensor, y: Tensor) -> Tensor:
+        return (x - y).abs().mean()
+
+    def l2(x: Tensor, y: Tensor) -> Tensor:
+        return (x - y).square().mean()
+
+    with torch.no_grad():
+        rec_a, rec_b = G_BA(G_AB(a)), G_AB(G_BA(b))
+        right_a, right_b = float(l1(rec_a, a)), float(l1(rec_b, b))
+        expected = lam * (right_a + right_b)
+        wrong = {  # what common slips give, and what to say about them
+            right_a + right_b: "That is the sum without λ: multiply it by λ = 10 (translation.CYCLE_WEIGHT).",
+            lam * right_a: "That is only the A -> B -> A cycle. Add the other direction, |G_AB(G_BA(b)) - b|.",
+            lam * right_b: "That is only the B -> A -> B cycle. Add the other direction, |G_BA(G_AB(a)) - a|.",
+            0.5 * lam * (right_a + right_b): "That is λ times the average of the two directions, or λ = 5 (which is "
+                                             "the identity loss's weight). Add the two cycle losses and multiply by 10.",
+            lam * float(l2(rec_a, a) + l2(rec_b, b)): "That is the squared (L2) error. CycleGAN uses the L1 error, "
+                                                     "the mean of |reconstruction - original|, which blurs less.",
+            lam * float(l1(G_AB(a), a) + l1(G_BA(b), b)): "That compares G_AB(a) with a. The cycle goes there and "
+                                                         "back: compare G_BA(G_AB(a)) with a (and G_AB(G_BA(b)) with b).",
+            lam * float(l1(G_AB(G_BA(a)), a) + l1(G_BA(G_AB(b)), b)): "The generators are applied in the wrong "
+                "order: a is in domain A, so it goes through G_AB first and comes back with G_BA: G_BA(G_AB(a)).",
+            lam * float((rec_a - a).abs().sum() + (rec_b - b).abs().sum()): "That is the sum over all pixels; take "
+                                                                           "the mean (as F.l1_loss does).",
+        }
+    value, error = _rng_safe(cycle_fn, G_AB, G_BA, a, b)
+    if error is not None:
+        return error
+    got, error = _scalar(value, "the cycle-consistency loss")
+    if error is not None:
+        return error
+    if not math.isclose(got, expected, rel_tol=1e-4):
+        for bad, hint in wrong.items():
+            if math.isclose(got, bad, rel_tol=1e-4):
+                return _fail(f"On the test batch the loss should be {expected:.4f}; yours gives {got:.4f}. {hint}")
+        return _fail(f"On the test batch the loss should be {expected:.4f}; yours gives {got:.4f}. Compute "
+                     f"10 * (mean |G_BA(G_AB(a)) - a| + mean |G_AB(G_BA(b)) - b|).")
+
+    # The loss must train both generators, through both cycles.
+    reference = lam * (l1(G_BA(G_AB(a)), a) + l1(G_AB(G_BA(b)), b))
+    want = torch.autograd.grad(reference, list(G_AB.parameters()) + list(G_BA.parameters()))
+    if value.grad_fn is None:
+        return _fail("Your loss has the right value but carries no gradient, so it cannot train the generators. "
+                     "Do not compute it under torch.no_grad() or call .detach() / .item() on it.")
+    G_AB.zero_grad(set_to_none=True)
+    G_BA.zero_grad(set_to_none=True)
+    value.backward()
+    got_grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in (*G_AB.parameters(), *G_BA.parameters())]
+    if not all(torch.allclose(g, w, rtol=1e-4, atol=1e-6) for g, w in zip(got_grads, want)):
+        return _fail("Your loss has the right value, but its gradient does not reach both generators fully. Do not "
+                     "detach the translations: in G_BA(G_AB(a)) the error must flow back through G_BA *and* G_AB, "
+                     "so that the generator that made the translation learns to keep what is needed to undo it.")
+    return CheckResult(True, f"Cycle-consistency loss correct: λ = 10 times the L1 error of both round trips, with "
+                             f"gradients through both generators ({got:.4f} on the test batch).")
+
+
+def _tagged(tags: list[float] | Tensor) -> list[Tensor]:
+    """Images (1, 2, 2) whose pixels all hold one tag value, so every image can be recognised later."""
+    return [torch.full((1, 2, 2), float(t)) for t in tags]
+
+
+def _tags(images: Any) -> list[float]:
+    return [round(float(x.detach().flatten()[0]), 4) for x in images]
+
+
+def _pool_call(pool_fn: Callable[..., Any], pool: list[Tensor], fakes: Tensor, size: int, p: float,
+               seed: int, global_seed: int = 4) -> tuple[Tensor | None, CheckResult | None]:
+    gen = torch.Generator().manual_seed(seed)
+    out, error = _rng_safe(pool_fn, pool, fakes, size, p, gen, seed=global_seed)
+    if error is not None:
+        return None, error
+    if isinstance(out, (list, tuple)):
+        return None, _fail("Return one tensor, the batch for the discriminator: torch.stack(the list of images).")
+    if not isinstance(out, Tensor) or out.shape != fakes.shape:
+        got = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
+        return None, _fail(f"Return a batch of the shape of `fakes`, {tuple(fakes.shape)}; got {got}.")
+    if not isinstance(pool, list) or not all(isinstance(x, Tensor) for x in pool):
+        return None, _fail("Keep the pool as the list you are given, holding one image tensor (C, H, W) per entry.")
+    return out, None
+
+
+def check_pool_query(pool_fn: Callable[..., Tensor]) -> CheckResult:
+    """Lesson 06: ``pool_fn(pool_images, fakes, size, p, generator) -> batch``, CycleGAN's image pool (one query)."""
+    # 1. Not full yet: store every new fake (detached) and return it.
+    source = torch.arange(1.0, 5.0).requires_grad_(True)
+    fakes = source[:, None, None, None].expand(4, 1, 2, 2) * 1.0  # four fakes that came out of "a generator"
+    pool: list[Tensor] = []
+    out, error = _pool_call(pool_fn, pool, fakes, 10, 0.5, seed=0)
+    if error is not None:
+        return error
+    if _tags(out) != [1.0, 2.0, 3.0, 4.0]:
+        return _fail(f"While the pool is not full, return the new fakes themselves; an empty pool of size 10 "
+                     f"given fakes tagged 1, 2, 3, 4 returned {_tags(out)}.")
+    if _tags(pool) != [1.0, 2.0, 3.0, 4.0]:
+        return _fail(f"While the pool is not full, store every new fake in it (append to the list); after one "
+                     f"batch of 4 it should hold images 1, 2, 3, 4; it holds {_tags(pool) or 'nothing'}.")
+    if out.requires_grad or any(x.requires_grad for x in pool):
+        return _fail("The images you return (or store) still carry the generator's gradient graph. The pool feeds "
+                     "only the discriminator's step: .detach() the fakes first.")
+
+    # 2. Filling up: only `size` images are kept.
+    out, error = _pool_call(pool_fn, pool, torch.stack(_tagged([5, 6, 7, 8, 9, 10, 11, 12])), 10, 0.5, seed=1)
+    if error is not None:
+        return error
+    if len(pool) != 10:
+        return _fail(f"A pool of size 10 must hold at most 10 images, and 10 once it has seen 12; yours holds "
+                     f"{len(pool)}. Append only while len(pool_images) < size; afterwards swap.")
+    kept = [t for t in _tags(pool) if 1 <= t <= 10]  # the last two fakes may each have swapped one out
+    if _tags(out)[:6] != [5.0, 6.0, 7.0, 8.0, 9.0, 10.0] or len(kept) < 8 or len(set(kept)) != len(kept):
+        return _fail("With 4 images in a pool of size 10, the next 6 fakes must be stored and returned as they "
+                     "are, in order; only the fakes after that may be swapped.")
+
+    # 3. size 0: no pool at all.
+    empty: list[Tensor] = []
+    out, error = _pool_call(pool_fn, empty, torch.stack(_tagged([1, 2, 3])), 0, 0.5, seed=2)
+    if error is not None:
+        return _with_hint(error, "That was with size = 0, which means no pool at all: return the fakes unchanged.")
+    if _tags(out) != [1.0, 2.0, 3.0] or empty:
+        return _fail("With size = 0 there is no pool: return the fakes unchanged and store nothing.")
+
+    # 4. A full pool, many queries: what comes out, what stays, how often it swaps.
+    for p in (0.5, 0.2):
+        pool = _tagged(range(100, 150))                     # 50 old fakes, tags 100..149
+        before = sorted(_tags(pool))
+        new_tags, returned = list(range(1000, 3000)), []
+        for start in range(0, len(new_tags), 20):
+            batch = torch.stack(_tagged(new_tags[start:start + 20]))
+            out, error = _pool_call(pool_fn, pool, batch, 50, p, seed=10 + start)
+            if error is not None:
+                return error
+            returned += _tags(out)
+            if len(pool) != 50:
+                return _fail(f"Once full, the pool must stay at its size (50); yours holds {len(pool)} images. When "
+                             f"you return an old image, put the new fake in *its* place: pool_images[i] = fake.")
+        if sorted(returned + _tags(pool)) != sorted(before + [float(t) for t in new_tags]):
+            return _fail("Images got lost or duplicated: every image that comes in must either be returned or stay "
+                         "in the pool. When you return a stored image pool_images[i], the new fake takes its place "
+                         "(pool_images[i] = fake); otherwise return the new fake and leave the pool alone.")
+        swapped = sum(t != n for t, n in zip(returned, new_tags)) / len(new_tags)  # an old image came back
+        if abs(swapped - p) > 0.05:
+            flipped = abs(swapped - (1 - p)) <= 0.05
+            hint = ("That is 1 - p: return a stored image when the draw is *below* p, "
+                    "torch.rand((), generator=generator) < p." if flipped else
+                    "Draw once per image, torch.rand((), generator=generator), and swap when it is below p.")
+            return _fail(f"With p = {p}, a full pool should hand back an old image for about {p:.0%} of the fakes; "
+                         f"yours did for {swapped:.0%}. {hint}")
+        if p == 0.5:
+            old_seen = {t for t in returned if 100 <= t < 150}
+            if len(old_seen) < 40:
+                return _fail(f"In 2,000 queries, only {len(old_seen)} of the 50 images first in the pool were ever "
+                             f"handed back. Pick the image to swap uniformly at random: "
+                             f"i = int(torch.randint(size, (), generator=generator)).")
+
+    # 5. Its random numbers come from the generator it is given, not from the global ones.
+    runs = []
+    for global_seed in (4, 5):
+        pool = _tagged(range(100, 150))
+        out, error = _pool_call(pool_fn, pool, torch.stack(_tagged(range(1000, 1040))), 50, 0.5, seed=3,
+                                global_seed=global_seed)
+        if error is not None:
+            return error
+        runs.append(_tags(out))
+    if runs[0] != runs[1]:
+        return _fail("Your pool draws from the global random numbers. Pass generator=generator to torch.rand and "
+                     "torch.randint, so that the pool's draws are reproducible and saved in checkpoints.")
+    return CheckResult(True, "Image pool correct: it stores fakes until full, then hands back a random old image "
+                             "with probability p and keeps the new one in its place, all detached, with draws "
+                             "from its own generator.")

@@ -30,6 +30,12 @@ EXERCISES = [
     # lesson 04
     ("04_wgan", "gradient_penalty", checks.check_gradient_penalty),
     ("04_wgan", "clip_weights", checks.check_clip_weights),
+    # lesson 05
+    ("05_pix2pix", "receptive_field", checks.check_receptive_field),
+    ("05_pix2pix", "pix2pix_g_loss", checks.check_pix2pix_g_loss),
+    # lesson 06
+    ("06_cyclegan", "cycle_consistency", checks.check_cycle_consistency),
+    ("06_cyclegan", "pool_query", checks.check_pool_query),
 ]
 IDS = [f"{nb}:{fn}" for nb, fn, _ in EXERCISES]
 
