@@ -710,6 +710,13 @@ def _g_loss_slips(scores: Tensor, fake: Tensor, target: Tensor) -> list[tuple[fl
     ]]
 
 
+def _bce_on_logits_hint(error: CheckResult) -> CheckResult:
+    if "between 0 and 1" in error.message:
+        return _with_hint(error, "F.binary_cross_entropy (nn.BCELoss) expects probabilities, but the "
+                                 "discriminator returns logits: use F.binary_cross_entropy_with_logits.")
+    return error
+
+
 def check_pix2pix_g_loss(g_loss: Callable[[Tensor, Tensor, Tensor], Tensor]) -> CheckResult:
     """Lesson 05: ``g_loss(fake_scores, fake, target)`` = non-saturating BCE on the patch map + 100 · mean |fake - target|."""
     # 1. Worked by hand: D undecided on every patch (score 0) and every pixel 0.02 off.
@@ -720,10 +727,7 @@ def check_pix2pix_g_loss(g_loss: Callable[[Tensor, Tensor, Tensor], Tensor]) -> 
                  f"pixel by 0.02, the loss is log 2 + 100 · 0.02 = {by_hand:.4f}")
     value, error = _rng_safe(g_loss, zeros, fake0, target0)
     if error is not None:
-        if "between 0 and 1" in error.message:
-            return _with_hint(error, "F.binary_cross_entropy (nn.BCELoss) expects probabilities, but the "
-                                     "discriminator returns logits: use F.binary_cross_entropy_with_logits.")
-        return error
+        return _bce_on_logits_hint(error)
     got_hand, error = _scalar(value, "the loss")
     if error is not None:
         return error
@@ -733,10 +737,7 @@ def check_pix2pix_g_loss(g_loss: Callable[[Tensor, Tensor, Tensor], Tensor]) -> 
     kept = [t.detach().clone() for t in (scores, fake, target)]
     value, error = _rng_safe(g_loss, scores, fake, target)
     if error is not None:
-        if "between 0 and 1" in error.message:
-            return _with_hint(error, "F.binary_cross_entropy (nn.BCELoss) expects probabilities, but the "
-                                     "discriminator returns logits: use F.binary_cross_entropy_with_logits.")
-        return error
+        return _bce_on_logits_hint(error)
     got, error = _scalar(value, "the loss")
     if error is not None:
         return error
