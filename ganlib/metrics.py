@@ -349,15 +349,6 @@ def inception_fid(real: Tensor, fake: Tensor, device: torch.device | str | None 
 
 
 # -- does a loss follow the quality? (lesson 04) ----------------------------------------------------
-def _ranks(x: Tensor) -> Tensor:
-    """Ranks 0..n-1 of the values of a 1-D tensor; tied values share the mean of their ranks."""
-    ranks = torch.empty_like(x)
-    ranks[x.argsort()] = torch.arange(len(x), dtype=x.dtype)
-    _, groups = torch.unique(x, return_inverse=True)
-    sums = torch.zeros(int(groups.max()) + 1, dtype=x.dtype).index_add_(0, groups, ranks)
-    return (sums / torch.bincount(groups).to(x.dtype))[groups]
-
-
 def fid_rank_correlation(history: Any, name: str, window: int = 50, fid: str = "fid") -> float:
     """Spearman rank correlation between a logged number, smoothed over ``window`` steps, and the FID (lesson 04).
 
@@ -366,6 +357,8 @@ def fid_rank_correlation(history: Any, name: str, window: int = 50, fid: str = "
     quality should; 0: no steady relation; -1: it rises as the samples get better. WGAN's critic
     estimate of the Wasserstein distance is meant to be close to +1.
     """
+    from scipy.stats import spearmanr
+
     from .plotting import smooth
 
     steps, values = history[name]
@@ -373,8 +366,7 @@ def fid_rank_correlation(history: Any, name: str, window: int = 50, fid: str = "
     pairs = [(smoothed[s], f) for s, f in zip(*history[fid]) if s in smoothed]
     if len(pairs) < 3:
         raise ValueError(f"need {name!r} and {fid!r} logged at 3 or more common steps; got {len(pairs)}.")
-    a, b = (_ranks(torch.tensor(column, dtype=torch.float64)) for column in zip(*pairs))
-    a, b = a - a.mean(), b - b.mean()
-    if float(a.norm()) == 0 or float(b.norm()) == 0:
+    a, b = zip(*pairs)
+    if len(set(a)) == 1 or len(set(b)) == 1:
         raise ValueError(f"{name!r} or {fid!r} is constant over those steps, so it has no rank correlation.")
-    return float((a * b).sum() / (a.norm() * b.norm()))
+    return float(spearmanr(a, b).statistic)
