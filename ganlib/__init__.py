@@ -1,21 +1,26 @@
 """ganlib: the tested helpers of the GAN course. Each module names the lesson that teaches it.
 
+A core organised by role (config, utils, validate, shapes, data, sampling, layers, losses, schedules,
+training, datasets), then ``evaluation``, ``plotting`` and ``widgets``, then ``papers`` (one file per
+paper) and ``checks`` (one checker file per lesson). Imports flow one way, in that order.
+
 Importing ganlib does no work and keeps no state: no data is read, no device is touched.
 """
 
-from . import checks, config, data, evaluator, losses, metrics, models, plotting, shapes, training, utils, widgets
-from . import download, translation, translation_data
-from . import wgan
-from .config import run_mode, settings, per_mode
-from .data import Batches, balanced_labels, fixed_noise, load_dataset, load_mnist, sample_noise
+from . import config, utils, validate, shapes, data, sampling, layers, losses, schedules, training, datasets
+from . import evaluation, plotting, widgets, papers, checks
+from .config import per_mode, run_mode, settings
+from .data import Batches, load_dataset, load_mnist
 from .losses import AdversarialLoss
-from .training import Trainer, gan_steps, generate
+from .sampling import balanced_labels, fixed_noise, generate, sample_noise
+from .training import Trainer, frozen, gan_steps
 from .utils import get_device, seed_everything
 
 __version__ = "0.1.0"
 __all__ = [
-    "checks", "config", "data", "evaluator", "losses", "metrics", "models", "plotting", "shapes", "training", "utils",
-    "widgets", "download", "translation", "translation_data", "wgan",
-    "run_mode", "settings", "per_mode", "Batches", "balanced_labels", "fixed_noise", "load_dataset", "load_mnist",
-    "sample_noise", "AdversarialLoss", "Trainer", "gan_steps", "generate", "get_device", "seed_everything",
+    "config", "utils", "validate", "shapes", "data", "sampling", "layers", "losses", "schedules", "training",
+    "datasets", "evaluation", "plotting", "widgets", "papers", "checks",
+    "per_mode", "run_mode", "settings", "Batches", "load_dataset", "load_mnist", "AdversarialLoss",
+    "balanced_labels", "fixed_noise", "generate", "sample_noise", "Trainer", "frozen", "gan_steps",
+    "get_device", "seed_everything",
 ]

@@ -1,4 +1,5 @@
-"""Run modes: one switch that shrinks the work and nothing else (taught in every lesson's config cell).
+"""Run modes and the environment: one switch that shrinks the work and nothing else (taught in every
+lesson's config cell), and whether widgets can render.
 
 ``GANLIB_MODE`` picks the mode:
 
@@ -12,6 +13,9 @@ full      a GPU, e.g. Colab           the paper's recipe, best quality
 
 Without the variable the mode is ``full`` when CUDA is available and ``cpu`` otherwise. Modes may
 change sizes and step counts only, never the code path.
+
+``GANLIB_WIDGETS=static`` switches widgets and live progress bars off (:func:`interactive`); the
+tests and the stored notebook outputs use it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import torch
 
 MODES = ("smoke", "cpu", "full")
 ENV_VAR = "GANLIB_MODE"
+WIDGETS_ENV_VAR = "GANLIB_WIDGETS"
 
 
 def run_mode() -> str:
@@ -79,3 +84,16 @@ def settings(mode: str | None = None, **values: Any) -> Settings:
         raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}.")
     resolved = {k: v.resolve(mode) if isinstance(v, PerMode) else v for k, v in values.items()}
     return Settings(mode=mode, **resolved)
+
+
+def interactive() -> bool:
+    """True when widgets can render: inside a Jupyter kernel, ipywidgets installed, not switched off."""
+    if os.environ.get(WIDGETS_ENV_VAR, "").strip().lower() in ("0", "off", "false", "no", "static"):
+        return False
+    try:
+        from IPython import get_ipython
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")

@@ -1,4 +1,4 @@
-"""Datasets as whole tensors, random-permutation batches and fixed noise (taught in lesson 01).
+"""Datasets as whole tensors and random-permutation batches (taught in lesson 01).
 
 A dataset is read once by torchvision, turned into one float tensor in [-1, 1] (on the GPU when
 there is one) and sliced by random permutation: no per-item PIL transforms on the training path.
@@ -9,7 +9,6 @@ downloaded by torchvision into ``data/`` when a lesson asks for them.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import shutil
 import zlib
@@ -18,6 +17,8 @@ from typing import Any
 
 import torch
 from torch import Tensor
+
+from .utils import file_hash
 
 # md5 of the uncompressed IDX files, as torchvision knows them.
 MNIST_FILES = {
@@ -43,14 +44,6 @@ def data_dir() -> Path:
     """Where datasets live: ``$GANLIB_DATA`` if set, else the course's ``data/`` folder."""
     env = os.environ.get("GANLIB_DATA")
     return Path(env) if env else Path(__file__).resolve().parent.parent / "data"
-
-
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def prepare_mnist(root: str | Path | None = None) -> Path:
@@ -80,7 +73,7 @@ def prepare_mnist(root: str | Path | None = None) -> Path:
         except (gzip.BadGzipFile, EOFError, zlib.error) as err:  # not gzip, or cut short
             partial.unlink(missing_ok=True)
             raise DatasetUnavailable(f"{source} is corrupt: it is not a complete gzip file ({err}).") from err
-        if _md5(partial) != md5:
+        if file_hash(partial, "md5") != md5:
             partial.unlink()
             raise DatasetUnavailable(f"{source} is corrupt: its content does not have md5 {md5}.")
         partial.replace(target)
@@ -190,27 +183,3 @@ class Batches:
         self._order = None if order is None else order.to(self.tensors[0].device)
         self._pos = state["pos"]
         self.epoch = state["epoch"]
-
-
-def sample_noise(
-    n: int, z_dim: int, device: torch.device | str | None = None, generator: torch.Generator | None = None
-) -> Tensor:
-    """``n`` latent vectors z ~ N(0, I) of size ``z_dim``, shape (n, z_dim)."""
-    if n <= 0 or z_dim <= 0:
-        raise ValueError(f"n and z_dim must be positive; got n={n}, z_dim={z_dim}.")
-    return torch.randn(n, z_dim, generator=generator).to(device) if generator else torch.randn(n, z_dim, device=device)
-
-
-def fixed_noise(n: int, z_dim: int, seed: int = 0, device: torch.device | str | None = None) -> Tensor:
-    """The same ``n`` latent vectors for a given ``seed``, without touching the global random state.
-
-    Used for snapshots, so that the grids over training show the same samples growing up.
-    """
-    return sample_noise(n, z_dim, device, torch.Generator().manual_seed(seed))
-
-
-def balanced_labels(n: int, n_classes: int = 10, device: torch.device | str | None = None) -> Tensor:
-    """``n`` class labels 0, 1, ..., n_classes - 1, 0, 1, ... : every class equally often (lesson 03)."""
-    if n <= 0 or n_classes <= 0:
-        raise ValueError(f"n and n_classes must be positive; got n={n}, n_classes={n_classes}.")
-    return torch.arange(n, device=device) % n_classes

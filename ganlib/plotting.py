@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import matplotlib.pyplot as plt
 import torch
 from matplotlib import animation
+from matplotlib.ticker import FuncFormatter
 from torch import Tensor
 from torchvision.utils import make_grid
 
+from .evaluation.metrics import Coverage, LabelAccuracy
+from .evaluation.stats import fid_rank_correlation
+from .sampling import fixed_noise, generate
 from .training import History
-
-if TYPE_CHECKING:
-    from .metrics import Coverage, LabelAccuracy
+from .utils import smooth
 
 
 def _check_images(images: Tensor) -> Tensor:
@@ -55,9 +57,6 @@ def class_grid(G: torch.nn.Module, z_dim: int, n_classes: int = 10, columns: int
     Every row uses the same ``columns`` noise vectors (drawn from ``seed``), so reading down a
     column shows what the noise keeps across classes (slant, thickness, style).
     """
-    from .data import fixed_noise
-    from .training import generate
-
     if class_names is not None and len(class_names) != n_classes:
         raise ValueError(f"give one name per class: {n_classes} classes, got {len(class_names)} names.")
     device = next(G.parameters()).device
@@ -74,19 +73,6 @@ def class_grid(G: torch.nn.Module, z_dim: int, n_classes: int = 10, columns: int
     for spine in ax.spines.values():
         spine.set_visible(False)
     return ax
-
-
-def smooth(values: Sequence[float], window: int) -> list[float]:
-    """Trailing moving average over ``window`` values (the first ones average what there is)."""
-    if window < 1:
-        raise ValueError(f"window must be >= 1; got {window}.")
-    out, total = [], 0.0
-    for i, v in enumerate(values):
-        total += v
-        if i >= window:
-            total -= values[i - window]
-        out.append(total / min(i + 1, window))
-    return out
 
 
 def plot_losses(history: History, names: Sequence[str] | None = None, window: int = 50,
@@ -137,7 +123,7 @@ def plot_fid(history: History, name: str = "fid", floor: float | None = None, ce
     return ax
 
 
-def plot_coverage(coverage: "Coverage", ax: plt.Axes | None = None, title: str | None = None) -> plt.Axes:
+def plot_coverage(coverage: Coverage, ax: plt.Axes | None = None, title: str | None = None) -> plt.Axes:
     """Bar chart of the share of each digit in the samples (:func:`ganlib.metrics.coverage`), 10 % marked."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 2.8))
@@ -152,7 +138,7 @@ def plot_coverage(coverage: "Coverage", ax: plt.Axes | None = None, title: str |
     return ax
 
 
-def plot_label_accuracy(results: "dict[str, LabelAccuracy]", ax: plt.Axes | None = None) -> plt.Axes:
+def plot_label_accuracy(results: dict[str, LabelAccuracy], ax: plt.Axes | None = None) -> plt.Axes:
     """Per-digit label accuracy of one or more conditional models as grouped bars (lesson 03)."""
     if not results:
         raise ValueError("give at least one model: {name: metrics.label_accuracy(...)}.")
@@ -217,23 +203,6 @@ def save_animation(snapshots: Sequence[tuple[int, Tensor]], path: str | os.PathL
     return path
 
 
-def interpolate(z_a: Tensor, z_b: Tensor, steps: int = 10, spherical: bool = True) -> Tensor:
-    """``steps`` latent vectors from ``z_a`` to ``z_b`` (1-D, same size); spherical by default (lesson 02).
-
-    Gaussian latents concentrate near a sphere of radius sqrt(z_dim); the straight line between two
-    of them passes closer to the origin, where the generator saw few samples. Slerp stays on the shell.
-    """
-    if z_a.shape != z_b.shape or z_a.ndim != 1:
-        raise ValueError(f"expected two 1-D latent vectors of the same size; got {tuple(z_a.shape)} and {tuple(z_b.shape)}.")
-    t = torch.linspace(0, 1, steps, device=z_a.device)[:, None]
-    if not spherical:
-        return (1 - t) * z_a + t * z_b
-    omega = torch.acos(torch.clamp(torch.dot(z_a / z_a.norm(), z_b / z_b.norm()), -1.0, 1.0))
-    if omega.abs() < 1e-6:
-        return (1 - t) * z_a + t * z_b
-    return (torch.sin((1 - t) * omega) * z_a + torch.sin(t * omega) * z_b) / torch.sin(omega)
-
-
 # -- Wasserstein GANs (lesson 04) -------------------------------------------------------------------
 def plot_weight_histogram(model: torch.nn.Module, clip: float | None = None, bins: int = 81,
                           ax: plt.Axes | None = None, title: str | None = None) -> plt.Axes:
@@ -273,9 +242,7 @@ def plot_against_fid(history: History, name: str, window: int = 50, fid: str = "
     correlation (:func:`ganlib.metrics.fid_rank_correlation`); the FID axis is logarithmic, as in
     :func:`plot_fid`. Returns the axes of the logged number; the FID is on its twin.
     """
-    from matplotlib.ticker import FuncFormatter
 
-    from .metrics import fid_rank_correlation
 
     steps, values = history[name]
     fid_steps, fids = history[fid]

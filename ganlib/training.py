@@ -3,27 +3,32 @@
 A lesson supplies what its paper changes: a discriminator step and a generator step, each a
 function that takes a batch, updates its own network and returns the numbers to log. The loop owns
 the rest: ``n_critic`` discriminator steps per generator step, the progress bar, the loss history,
-fixed-noise snapshots, checkpoints that resume exactly, callbacks and the NaN/inf guard::
+snapshots from fixed inputs, checkpoints that resume exactly, callbacks and the NaN/inf guard::
 
     d_step, g_step = gan_steps(G, D, opt_g, opt_d, AdversarialLoss("nonsaturating"), z_dim=100)
-    trainer = Trainer(G, D, opt_g, opt_d, d_step, g_step, batches, fixed_noise=z_fixed)
+    trainer = Trainer(dict(G=G, D=D, opt_g=opt_g, opt_d=opt_d), d_step, g_step, batches, fixed_inputs=(z_fixed,))
     history = trainer.fit(steps=3000)
 
 A *step* is one generator update. Each discriminator step gets a fresh batch; the generator step
-gets the last of them again (it needs the batch size, labels or input images, not new data).
-Calling :meth:`Trainer.fit` again with more steps continues where the run stopped; after a restart,
-:meth:`Trainer.load` a checkpoint first.
+gets the last of them again (it needs the batch size, labels or input images, not new data). What
+the discriminator steps log is averaged over the ``n_critic`` of them. Calling :meth:`Trainer.fit`
+again with more steps continues where the run stopped; after a restart, :meth:`Trainer.load` a
+checkpoint first.
 
-Anything else with a state that the steps change (CycleGAN's image pools and learning-rate
-schedulers, lesson 06) goes in ``extra_state={"name": obj}``: every object with ``state_dict()`` and
-``load_state_dict()`` is saved in checkpoints under its name and restored from them.
+Everything a checkpoint must hold is named once, in the ``state`` mapping: the networks and their
+optimisers, and anything else the steps change (CycleGAN's image pools and learning-rate schedulers,
+lesson 06; InfoGAN's Q head and its optimiser). Every object with ``state_dict()`` and
+``load_state_dict()`` is saved under its name and restored from it; the loop steps every
+learning-rate scheduler in it once per generator step. A phase without a discriminator (SRGAN's
+pre-training on the pixel loss) is a Trainer with ``d_step=None``; a later phase can swap in new
+steps (``trainer.d_step, trainer.g_step = ...``) and call ``fit`` with a larger total.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
@@ -32,10 +37,13 @@ from torch import Tensor, nn
 from tqdm import tqdm as text_tqdm
 from tqdm.auto import tqdm as auto_tqdm
 
+from .config import interactive
 from .losses import AdversarialLoss
+from .sampling import check_inputs, generate
+from .validate import check_positive
 
 StepFn = Callable[[Any], Mapping[str, "float | Tensor"]]
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2  # 2: one "state" mapping for everything the steps change
 
 
 class TrainingDiverged(RuntimeError):
@@ -97,10 +105,26 @@ class Callback:
         pass
 
 
-def set_requires_grad(model: nn.Module, flag: bool) -> None:
-    """Switch gradient tracking of all of ``model``'s parameters on or off."""
-    for p in model.parameters():
-        p.requires_grad_(flag)
+@contextmanager
+def frozen(*models: nn.Module) -> Iterator[None]:
+    """Switch off the gradients of ``models``' parameters inside the block, then restore each flag.
+
+    The generator's step sends gradients *through* D to G, but D's own weights need none::
+
+        with frozen(D):
+            g_loss = loss.generator(D(G(z)))
+
+    Each parameter gets back the ``requires_grad`` it had, also when the block raises.
+    """
+    params = [p for m in models for p in m.parameters()]
+    flags = [p.requires_grad for p in params]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in zip(params, flags):
+            p.requires_grad_(flag)
 
 
 def gan_steps(
@@ -109,7 +133,8 @@ def gan_steps(
 ) -> tuple[StepFn, StepFn]:
     """The standard discriminator and generator steps of lesson 01, for :class:`Trainer`.
 
-    Batches may be images or ``(images, labels)``; labels are ignored here.
+    Batches may be images or ``(images, labels)``; labels are ignored here. A loss that needs the
+    real scores on the generator's side (``loss.needs_real``, the relativistic loss) gets them.
     """
 
     def d_step(batch: Any) -> dict[str, Tensor]:
@@ -126,9 +151,8 @@ def gan_steps(
     def g_step(batch: Any) -> dict[str, Tensor]:
         real = batch[0] if isinstance(batch, (tuple, list)) else batch
         z = torch.randn(real.shape[0], z_dim, device=real.device)
-        set_requires_grad(D, False)  # gradients flow through D to G, but D's weights need none
-        g_loss = loss.generator(D(G(z)))
-        set_requires_grad(D, True)
+        with frozen(D):  # gradients flow through D to G, but D's weights need none
+            g_loss = loss.generator(D(G(z)), D(real) if loss.needs_real else None)
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
@@ -137,74 +161,73 @@ def gan_steps(
     return d_step, g_step
 
 
-@torch.no_grad()
-def generate(G: nn.Module, z: Tensor, labels: Tensor | None = None, batch_size: int = 500) -> Tensor:
-    """``G(z)``, or ``G(z, labels)`` for a conditional generator (lesson 03), in eval mode, without
-    gradients, in chunks, returned on the CPU."""
-    if labels is not None and len(labels) != len(z):
-        raise ValueError(f"give one label per noise vector; got {len(labels)} labels for {len(z)} vectors.")
-    was_training = G.training
-    G.eval()
-    try:
-        if labels is None:
-            return torch.cat([G(chunk).cpu() for chunk in z.split(batch_size)])
-        return torch.cat([G(zc, yc).cpu() for zc, yc in zip(z.split(batch_size), labels.split(batch_size))])
-    finally:
-        G.train(was_training)
-
-
 class Trainer:
     """The two-player loop; see the module docstring.
 
     Args:
-        G, D, opt_g, opt_d: the networks and their optimisers (saved in checkpoints).
-        d_step, g_step: the lesson's steps: ``step(batch) -> {name: number}``.
-        batches: an endless iterator of batches, e.g. :class:`ganlib.data.Batches`.
-        n_critic: discriminator steps per generator step.
-        fixed_noise: latent vectors for snapshots; ``snapshot_every`` steps, ``G(fixed_noise)`` is kept.
-        fixed_labels: for a conditional generator, one label per fixed noise vector: snapshots are
-            ``G(fixed_noise, fixed_labels)``.
+        state: everything a checkpoint must hold, by name: the networks, their optimisers, and any
+            other object with ``state_dict()`` / ``load_state_dict()`` that the steps change (image
+            pools, learning-rate schedulers, an extra network such as InfoGAN's Q head). It must hold
+            the generator as ``"G"`` (snapshots and callbacks use it); ``"D"`` is the discriminator by
+            convention. Every learning-rate scheduler in it is stepped once per generator step.
+        d_step, g_step: the lesson's steps, ``step(batch) -> {name: number}``. ``d_step=None`` runs
+            generator steps only (a pre-training phase). During a step ``trainer.step`` is the number
+            of generator steps already done, so a step function can read it (e.g. for a fade-in).
+        batches: an endless iterator of batches, e.g. :class:`ganlib.data.Batches` (its position is
+            saved in checkpoints when it has ``state_dict()``).
+        n_critic: discriminator steps per generator step; what they log is averaged over them.
+        fixed_inputs: the generator's inputs for snapshots, a tuple such as ``(z,)``, ``(z, labels)`` or
+            ``(low_res_images,)``; every ``snapshot_every`` steps ``generate(G, *fixed_inputs)`` is kept.
         checkpoint: path to save to every ``checkpoint_every`` steps and when ``fit`` ends.
         callbacks: :class:`Callback` objects or plain ``f(trainer)`` functions run after every step.
         progress: show a progress bar.
-        extra_state: more objects with ``state_dict()`` / ``load_state_dict()`` to save in checkpoints
-            under their names, e.g. ``{"pool_a": ImagePool(), "sched_g": scheduler}`` (lesson 06). A
-            ``load_state_dict`` with a ``device`` argument (:class:`ganlib.translation.ImagePool`) is
-            given the device of G's parameters.
     """
 
     def __init__(
-        self, G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
-        d_step: StepFn, g_step: StepFn, batches: Iterator[Any], *, n_critic: int = 1,
-        fixed_noise: Tensor | None = None, fixed_labels: Tensor | None = None, snapshot_every: int = 100,
+        self, state: Mapping[str, Any], d_step: StepFn | None, g_step: StepFn, batches: Iterator[Any], *,
+        n_critic: int = 1, fixed_inputs: tuple[Tensor, ...] | None = None, snapshot_every: int = 100,
         checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 500,
         callbacks: tuple[Callback | Callable[["Trainer"], None], ...] = (), progress: bool = True,
-        extra_state: Mapping[str, Any] = {},  # noqa: B006 (read only, never changed)
     ) -> None:
-        if not isinstance(n_critic, int) or n_critic < 1:
+        if not isinstance(n_critic, int) or isinstance(n_critic, bool) or n_critic < 1:
             raise ValueError(f"n_critic must be a positive integer; got {n_critic!r}.")
-        if snapshot_every < 1 or checkpoint_every < 1:
-            raise ValueError(f"snapshot_every and checkpoint_every must be >= 1; got {snapshot_every}, {checkpoint_every}.")
-        self.G, self.D, self.opt_g, self.opt_d = G, D, opt_g, opt_d
+        check_positive(snapshot_every=snapshot_every, checkpoint_every=checkpoint_every)
+        if not isinstance(state, Mapping) or not isinstance(state.get("G"), nn.Module):
+            got = ", ".join(map(repr, state)) if isinstance(state, Mapping) else type(state).__name__
+            raise ValueError(f"state must map names to what a checkpoint holds, with the generator as 'G', e.g. "
+                             f"dict(G=G, D=D, opt_g=opt_g, opt_d=opt_d); got {got or 'an empty mapping'}.")
+        for name, obj in state.items():
+            if not isinstance(name, str) or not all(callable(getattr(obj, m, None))
+                                                    for m in ("state_dict", "load_state_dict")):
+                raise ValueError(f"state maps names (str) to objects with state_dict() and load_state_dict(); "
+                                 f"got {name!r}: {type(obj).__name__}.")
+        if not callable(g_step) or (d_step is not None and not callable(d_step)):
+            raise ValueError(f"d_step (or None) and g_step must be functions step(batch) -> dict of numbers; got "
+                             f"{type(d_step).__name__} and {type(g_step).__name__}.")
+        if fixed_inputs is not None:
+            if isinstance(fixed_inputs, Tensor):
+                raise ValueError("fixed_inputs is a tuple of the generator's inputs: write (z,) for noise alone.")
+            check_inputs(tuple(fixed_inputs), "fixed_inputs")
+        self.state = dict(state)
         self.d_step, self.g_step, self.batches = d_step, g_step, batches
-        if fixed_labels is not None and (fixed_noise is None or len(fixed_labels) != len(fixed_noise)):
-            got = "no fixed_noise" if fixed_noise is None else f"{len(fixed_noise)} noise vectors"
-            raise ValueError(f"fixed_labels needs one label per fixed noise vector; got {len(fixed_labels)} labels "
-                             f"and {got}.")
-        self.n_critic, self.fixed_noise, self.snapshot_every = n_critic, fixed_noise, snapshot_every
-        self.fixed_labels = fixed_labels
+        self.n_critic, self.snapshot_every = n_critic, snapshot_every
+        self.fixed_inputs = None if fixed_inputs is None else tuple(fixed_inputs)
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
         self.checkpoint_every, self.progress = checkpoint_every, progress
         self.callbacks = [c if isinstance(c, Callback) else _FunctionCallback(c) for c in callbacks]
-        for name, obj in extra_state.items():
-            if not isinstance(name, str) or not all(callable(getattr(obj, m, None))
-                                                    for m in ("state_dict", "load_state_dict")):
-                raise ValueError(f"extra_state maps names (str) to objects with state_dict() and load_state_dict(); "
-                                 f"got {name!r}: {type(obj).__name__}.")
-        self.extra_state = dict(extra_state)
         self.step = 0
         self.history = History()
-        self.snapshots: list[tuple[int, Tensor]] = []  # (step, G(fixed_noise) on the CPU)
+        self.snapshots: list[tuple[int, Tensor]] = []  # (step, generate(G, *fixed_inputs) on the CPU)
+
+    @property
+    def G(self) -> nn.Module:
+        """The generator, ``state["G"]``."""
+        return self.state["G"]
+
+    @property
+    def D(self) -> nn.Module | None:
+        """The discriminator, ``state["D"]`` (None if the state names none)."""
+        return self.state.get("D")
 
     # -- the loop ---------------------------------------------------------------------------------
     def fit(self, steps: int) -> History:
@@ -218,13 +241,8 @@ class Trainer:
         bar = _progress_bar(total=steps, initial=self.step, disable=not self.progress, desc="training", unit="step")
         try:
             while self.step < steps:
-                logs: dict[str, float] = {}
-                for _ in range(self.n_critic):  # a fresh batch for every discriminator step
-                    batch = next(self.batches)
-                    logs.update(self.d_step(batch))
-                logs.update(self.g_step(batch))  # the last one again: G needs its size (or its pairs)
+                values = self._one_step()
                 self.step += 1
-                values = {k: float(v.detach()) if isinstance(v, Tensor) else float(v) for k, v in logs.items()}
                 self._guard(values)
                 self.history.log(self.step, **values)
                 if self.step % self.snapshot_every == 0 or self.step == steps:
@@ -250,6 +268,24 @@ class Trainer:
             self.save(self.checkpoint)
         return self.history
 
+    def _one_step(self) -> dict[str, float]:
+        """``n_critic`` discriminator steps, each on a fresh batch, then one generator step on the last
+        batch (it needs the batch size, labels or input images, not new data); then the schedulers."""
+        critic: dict[str, float] = {}
+        batch = None
+        if self.d_step is not None:
+            for _ in range(self.n_critic):
+                batch = next(self.batches)
+                for k, v in _numbers(self.d_step(batch)).items():
+                    critic[k] = critic.get(k, 0.0) + v / self.n_critic  # the mean over the critic steps
+        if batch is None:
+            batch = next(self.batches)
+        logs = {**critic, **_numbers(self.g_step(batch))}
+        for obj in self.state.values():
+            if isinstance(obj, torch.optim.lr_scheduler.LRScheduler):
+                obj.step()  # once per generator step, whatever n_critic is
+        return logs
+
     def _guard(self, values: Mapping[str, float]) -> None:
         for name, value in values.items():
             if not math.isfinite(value):
@@ -261,8 +297,8 @@ class Trainer:
                 )
 
     def _snapshot(self) -> None:
-        if self.fixed_noise is not None and (not self.snapshots or self.snapshots[-1][0] != self.step):
-            self.snapshots.append((self.step, generate(self.G, self.fixed_noise, self.fixed_labels)))
+        if self.fixed_inputs is not None and (not self.snapshots or self.snapshots[-1][0] != self.step):
+            self.snapshots.append((self.step, generate(self.G, *self.fixed_inputs)))
 
     # -- checkpoints ------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -273,56 +309,41 @@ class Trainer:
         batches = self.batches.state_dict() if hasattr(self.batches, "state_dict") else None
         return {
             "version": CHECKPOINT_VERSION, "step": self.step,
-            "G": self.G.state_dict(), "D": self.D.state_dict(),
-            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+            "state": {name: obj.state_dict() for name, obj in self.state.items()},
             "batches": batches, "rng": rng, "history": self.history.state_dict(),
             "snapshot_steps": [s for s, _ in self.snapshots], "snapshot_images": [x for _, x in self.snapshots],
-            "extra": {name: obj.state_dict() for name, obj in self.extra_state.items()},
         }
 
-    def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        if state.get("version") != CHECKPOINT_VERSION:
-            raise CheckpointError(f"checkpoint version {state.get('version')!r} is not {CHECKPOINT_VERSION}.")
-        extra = state.get("extra", {})  # checkpoints from before extra_state have none
-        self._check_extra_names(extra)  # before anything is loaded, so a mismatch changes nothing
-        try:
-            self.G.load_state_dict(state["G"])
-            self.D.load_state_dict(state["D"])
-            self.opt_g.load_state_dict(state["opt_g"])
-            self.opt_d.load_state_dict(state["opt_d"])
-        except (RuntimeError, ValueError, KeyError) as err:
-            raise CheckpointError(f"the checkpoint does not fit these models or optimisers: {err}") from err
-        self._load_extra(extra)
-        if state["batches"] is not None and hasattr(self.batches, "load_state_dict"):
-            self.batches.load_state_dict(state["batches"])
-        torch.set_rng_state(state["rng"]["torch"])
-        if "cuda" in state["rng"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
-        self.step = state["step"]
-        self.history.load_state_dict(state["history"])
-        self.snapshots = list(zip(state["snapshot_steps"], state["snapshot_images"]))
+    def load_state_dict(self, checkpoint: Mapping[str, Any]) -> None:
+        if checkpoint.get("version") != CHECKPOINT_VERSION:
+            raise CheckpointError(f"checkpoint version {checkpoint.get('version')!r} is not {CHECKPOINT_VERSION}: "
+                                  f"it was written by another version of ganlib; train again to make a new one.")
+        saved = checkpoint["state"]
+        self._check_names(saved)  # before anything is loaded, so a mismatch changes nothing
+        for name, obj in self.state.items():
+            try:
+                obj.load_state_dict(saved[name])
+            except (RuntimeError, ValueError, KeyError, TypeError) as err:
+                raise CheckpointError(f"the checkpoint's state for {name!r} does not fit it: {err}") from err
+        if checkpoint["batches"] is not None and hasattr(self.batches, "load_state_dict"):
+            self.batches.load_state_dict(checkpoint["batches"])
+        torch.set_rng_state(checkpoint["rng"]["torch"])
+        if "cuda" in checkpoint["rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(checkpoint["rng"]["cuda"])
+        self.step = checkpoint["step"]
+        self.history.load_state_dict(checkpoint["history"])
+        self.snapshots = list(zip(checkpoint["snapshot_steps"], checkpoint["snapshot_images"]))
 
-    def _check_extra_names(self, saved: Mapping[str, Any]) -> None:
-        missing = [n for n in self.extra_state if n not in saved]
-        unexpected = [n for n in saved if n not in self.extra_state]
+    def _check_names(self, saved: Mapping[str, Any]) -> None:
+        missing = [n for n in self.state if n not in saved]
+        unexpected = [n for n in saved if n not in self.state]
         if missing or unexpected:
             parts = ([f"it has no state for {', '.join(map(repr, missing))}"] if missing else []) + (
                 [f"it holds state for {', '.join(map(repr, unexpected))}, which this trainer was not given"]
                 if unexpected else [])
-            raise CheckpointError(f"the checkpoint does not fit this trainer's extra_state "
-                                  f"({', '.join(map(repr, self.extra_state)) or 'none'}): {'; '.join(parts)}. "
-                                  f"Pass the same extra_state names as the run that saved it.")
-
-    def _load_extra(self, saved: Mapping[str, Any]) -> None:
-        device = next(iter(self.G.parameters()), torch.empty(0)).device
-        for name, obj in self.extra_state.items():
-            try:
-                if "device" in inspect.signature(obj.load_state_dict).parameters:
-                    obj.load_state_dict(saved[name], device=device)  # e.g. an ImagePool's images
-                else:
-                    obj.load_state_dict(saved[name])
-            except (RuntimeError, ValueError, KeyError, TypeError) as err:
-                raise CheckpointError(f"the checkpoint's state for {name!r} does not fit it: {err}") from err
+            raise CheckpointError(f"the checkpoint does not fit this trainer's state "
+                                  f"({', '.join(map(repr, self.state))}): {'; '.join(parts)}. "
+                                  f"Pass the same state names as the run that saved it.")
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write a checkpoint atomically (a crash mid-write leaves the previous one intact)."""
@@ -339,13 +360,21 @@ class Trainer:
         if not path.is_file():
             raise CheckpointError(f"no checkpoint at {path}: train first, or check the path.")
         try:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as err:  # truncated, not a zip file, foreign pickle ...
             raise CheckpointError(f"{path} is not a readable checkpoint ({type(err).__name__}: {err}).") from err
-        if not isinstance(state, dict) or "version" not in state:
+        if not isinstance(checkpoint, dict) or "version" not in checkpoint:
             raise CheckpointError(f"{path} is not a ganlib checkpoint (no version field).")
-        self.load_state_dict(state)
+        self.load_state_dict(checkpoint)
         return self
+
+
+def _numbers(logs: Mapping[str, Any]) -> dict[str, float]:
+    """A step's logs as plain floats (tensors are detached)."""
+    if not isinstance(logs, Mapping):
+        raise TypeError(f"a training step must return a dict of numbers to log, e.g. {{'d_loss': loss}}; "
+                        f"got {type(logs).__name__}.")
+    return {k: float(v.detach()) if isinstance(v, Tensor) else float(v) for k, v in logs.items()}
 
 
 def _progress_bar(**kwargs: Any) -> Any:
@@ -353,8 +382,6 @@ def _progress_bar(**kwargs: Any) -> Any:
 
     A stored notebook keeps only a widget's first text frame ("0/3000"), so static runs use text.
     """
-    from .widgets import interactive  # here, not at the top: widgets imports this module
-
     return auto_tqdm(**kwargs) if interactive() else text_tqdm(mininterval=15, **kwargs)
 
 

@@ -1,9 +1,12 @@
-"""Seeding and device choice (used from lesson 01 on)."""
+"""Seeding, device choice, parameter counts, smoothing and file hashes (used from lesson 01 on)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
+from pathlib import Path
+from typing import Sequence
 
 import torch
 from torch import nn
@@ -36,3 +39,27 @@ def get_device(prefer: str | None = None) -> torch.device:
 def count_parameters(model: nn.Module) -> int:
     """Number of trainable parameters of ``model``."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def smooth(values: Sequence[float], window: int) -> list[float]:
+    """Trailing moving average over ``window`` values (the first ones average what there is)."""
+    if window < 1:
+        raise ValueError(f"window must be >= 1; got {window}.")
+    out, total = [], 0.0
+    for i, v in enumerate(values):
+        total += v
+        if i >= window:
+            total -= values[i - window]
+        out.append(total / min(i + 1, window))
+    return out
+
+
+def file_hash(path: str | Path, algorithm: str = "sha256") -> str:
+    """The hex digest of a file (``"sha256"``, ``"md5"``, any name ``hashlib`` knows), read in 1 MiB chunks."""
+    if algorithm not in hashlib.algorithms_available:
+        raise ValueError(f"algorithm must be one hashlib knows, such as 'sha256' or 'md5'; got {algorithm!r}.")
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -8,7 +8,6 @@ wrong, it warns and falls back to the static view.
 
 from __future__ import annotations
 
-import os
 import warnings
 from typing import Any, Callable
 
@@ -16,24 +15,11 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
+from .config import interactive
+from .plotting import class_grid, plot_losses, show_images
+from .sampling import fixed_noise, generate, interpolate
 from .shapes import conv_output_size
-from .training import Callback, History, Trainer, generate
-
-ENV_VAR = "GANLIB_WIDGETS"
-
-
-def interactive() -> bool:
-    """True when widgets can render: inside a Jupyter kernel, ipywidgets installed, not switched off."""
-    if os.environ.get(ENV_VAR, "").strip().lower() in ("0", "off", "false", "no", "static"):
-        return False
-    try:
-        from IPython import get_ipython
-        import ipywidgets  # noqa: F401
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and hasattr(shell, "kernel")
-
+from .training import Callback, History, Trainer
 
 def _display(obj: Any) -> None:
     from IPython.display import display
@@ -125,8 +111,6 @@ class LiveLossMonitor(Callback):
         self._broken = False
 
     def _figure(self, history: History) -> plt.Figure:
-        from .plotting import plot_losses
-
         fig, ax = plt.subplots(figsize=(7, 3.2))
         plot_losses(history, self.names, window=self.window, ax=ax)
         plt.close(fig)  # shown through the display handle only
@@ -168,9 +152,6 @@ def _in_ipython() -> bool:
 # -- the latent space (lesson 02) -----------------------------------------------------------------
 def latent_explorer(G: nn.Module, z_dim: int, seeds: tuple[int, int] = (0, 1), steps: int = 10) -> None:
     """Walk between two seeds' latent vectors with a slider (static: a strip of ``steps`` images per pair)."""
-    from .data import fixed_noise
-    from .plotting import interpolate, show_images
-
     device = next(G.parameters()).device
 
     def z_of(seed: int) -> torch.Tensor:
@@ -207,9 +188,6 @@ def latent_explorer(G: nn.Module, z_dim: int, seeds: tuple[int, int] = (0, 1), s
 def class_picker(G: nn.Module, z_dim: int, n_classes: int = 10, class_names: tuple[str, ...] | None = None,
                  columns: int = 8) -> None:
     """Pick a class (and a noise seed) and see ``G(z, class)``; static: :func:`ganlib.plotting.class_grid`."""
-    from .data import fixed_noise
-    from .plotting import class_grid, show_images
-
     names = list(class_names) if class_names is not None else [str(i) for i in range(n_classes)]
     if len(names) != n_classes:
         raise ValueError(f"give one name per class: {n_classes} classes, got {len(names)} names.")

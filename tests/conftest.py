@@ -19,7 +19,7 @@ import torch  # noqa: E402
 
 from ganlib.data import Batches  # noqa: E402
 from ganlib.losses import AdversarialLoss  # noqa: E402
-from ganlib.models import MLPDiscriminator, MLPGenerator  # noqa: E402
+from ganlib.papers.gan import MLPDiscriminator, MLPGenerator  # noqa: E402
 from ganlib.training import gan_steps  # noqa: E402
 
 torch.set_num_threads(1)  # tiny tensors: threads only cost time on a busy machine

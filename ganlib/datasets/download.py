@@ -40,7 +40,8 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlparse
 from urllib.request import urlopen
 
-from .data import DatasetUnavailable, data_dir
+from ..data import DatasetUnavailable, data_dir
+from ..utils import file_hash
 
 KINDS = ("paired", "unpaired")
 OFFLINE_DEFAULTS = {"paired": "edges2digits", "unpaired": "thin2thick"}  # need no network (ganlib.translation_data)
@@ -139,15 +140,6 @@ REGISTRY: dict[str, RemoteDataset] = {d.name: d for d in (
 def downloads_dir(root: str | Path | None = None) -> Path:
     """Where archives and unpacked datasets go: ``root`` if given, else ``data/downloads`` (see ``data_dir``)."""
     return Path(root) if root is not None else data_dir() / "downloads"
-
-
-def sha256sum(path: str | Path) -> str:
-    """The SHA-256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _spec(dataset: str | RemoteDataset) -> RemoteDataset:
@@ -302,7 +294,7 @@ def fetch_dataset(
     if expected is None and recorded.exists():
         expected = recorded.read_text().split()[0]
     if archive.exists():
-        got, origin = sha256sum(archive), "found"
+        got, origin = file_hash(archive), "found"
     else:
         got, origin = _download(spec, archive, timeout, quiet), "downloaded"
     if expected is not None and got != expected:

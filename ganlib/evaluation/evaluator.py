@@ -3,7 +3,7 @@
 A GAN's losses say who is winning the game, not how good the samples are. A classifier trained
 once on real MNIST can: its predictions tell which digit a sample shows (mode coverage, label
 accuracy) and its penultimate features, 128 numbers per image, define a Fréchet distance between
-generated and real digits (see :mod:`ganlib.metrics`).
+generated and real digits (see :mod:`ganlib.evaluation.metrics`).
 
 The weights ship with the course in ``ganlib/weights/mnist_classifier.pt``; they were made by
 ``python scripts/train_evaluator.py`` (seeded, a few minutes on a laptop CPU) and are read with
@@ -19,7 +19,11 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-WEIGHTS = Path(__file__).resolve().parent / "weights" / "mnist_classifier.pt"
+from ..data import load_mnist
+from ..validate import check_image_batch
+from .stats import feature_stats
+
+WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "mnist_classifier.pt"
 FEATURE_DIM = 128
 WEIGHTS_VERSION = 1
 
@@ -56,34 +60,6 @@ class MNISTClassifier(nn.Module):
         return self.head(self.body(x))
 
 
-def check_images(images: Any, what: str = "images") -> Tensor:
-    """Refuse anything that is not a float batch (N, 1, 28, 28) in [-1, 1]; return it unchanged.
-
-    Our generators end with tanh and our datasets are scaled to [-1, 1], so MNIST-like images have a
-    background of -1. A batch with no negative value at all was almost surely scaled to [0, 1] (for
-    example by ``save_image``-style code or a sigmoid output) and would be scored wrongly, so it is
-    refused rather than scored.
-    """
-    if not isinstance(images, Tensor):
-        raise TypeError(f"{what} must be a torch.Tensor of shape (N, 1, 28, 28); got {type(images).__name__}.")
-    if images.ndim != 4 or tuple(images.shape[1:]) != (1, 28, 28):
-        raise ValueError(f"{what} must have shape (N, 1, 28, 28) (MNIST-sized, one channel); got {tuple(images.shape)}.")
-    if not images.is_floating_point():
-        raise ValueError(f"{what} must be floats in [-1, 1]; got dtype {images.dtype} (convert with x / 127.5 - 1).")
-    if len(images) == 0:
-        raise ValueError(f"{what} is empty: need at least one image.")
-    lo, hi = float(images.min()), float(images.max())
-    if not (torch.isfinite(images).all()):
-        raise ValueError(f"{what} contain NaN or infinite values: the generator has diverged.")
-    if lo < -1.001 or hi > 1.001:
-        raise ValueError(f"{what} must lie in [-1, 1]; got values from {lo:.3g} to {hi:.3g}. "
-                         f"Does the generator end with tanh, and were the data scaled with x / 127.5 - 1?")
-    if lo >= 0.0 and len(images) > 1:
-        raise ValueError(f"{what} have no negative values (range {lo:.3g} to {hi:.3g}): they look scaled to "
-                         f"[0, 1], but the evaluator expects [-1, 1] (MNIST background = -1). Use x * 2 - 1.")
-    return images
-
-
 class Evaluator:
     """The frozen classifier with the questions a lesson asks of it.
 
@@ -110,7 +86,7 @@ class Evaluator:
 
     @torch.no_grad()
     def _run(self, images: Tensor, fn: Any, batch_size: int) -> Tensor:
-        check_images(images)
+        check_image_batch(images)
         return torch.cat([fn(chunk.to(self.device)).float().cpu() for chunk in images.split(batch_size)])
 
     def features(self, images: Tensor, batch_size: int = 1000) -> Tensor:
@@ -129,9 +105,6 @@ class Evaluator:
         """Mean (128,) and covariance (128, 128) of the features of a whole MNIST split, computed once."""
         key = f"stats:{split}"
         if key not in self.cache:
-            from .data import load_mnist
-            from .metrics import feature_stats
-
             self.cache[key] = feature_stats(self.features(load_mnist(split)[0]))
         return self.cache[key]
 

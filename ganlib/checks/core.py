@@ -70,7 +70,7 @@ class _FixedGenerator(nn.Module):
 
 def check_d_step(d_step: Callable[..., Any]) -> CheckResult:
     """Lesson 01: ``d_step(G, D, opt_d, real, z_dim) -> float`` trains D once on a real batch and a fake one."""
-    from .models import MLPDiscriminator
+    from ..papers.gan import MLPDiscriminator
 
     gen = torch.Generator().manual_seed(1)
     real = torch.rand(8, 1, 28, 28, generator=gen) * 2 - 1
@@ -315,7 +315,7 @@ def check_raw_score_discriminator(build: Callable[[], nn.Module]) -> CheckResult
 # -- lesson 03 ------------------------------------------------------------------------------------
 def check_label_maps(maps_fn: Callable[[Tensor, int, int], Tensor]) -> CheckResult:
     """Lesson 03: ``maps_fn(labels, n_classes, size) -> (N, n_classes, size, size)`` one-hot planes."""
-    from .models import label_maps
+    from ..layers import label_maps
 
     for labels, n_classes, size in ((torch.tensor([3, 0, 9, 3]), 10, 28), (torch.tensor([1]), 2, 5)):
         got, error = _call(maps_fn, labels.clone(), n_classes, size)
@@ -516,7 +516,7 @@ def check_gradient_penalty(penalty: Callable[..., Tensor]) -> CheckResult:
 
 def check_clip_weights(clip: Callable[[nn.Module, float], Any]) -> CheckResult:
     """Lesson 04: ``clip(critic, c)`` clamps every parameter of the critic into [-c, c], in place."""
-    from .models import DCGANDiscriminator
+    from ..papers.dcgan import DCGANDiscriminator
 
     for c in (0.05, 0.01):
         with torch.random.fork_rng():
@@ -634,7 +634,7 @@ def _rf_cases_random() -> list[list[tuple[int, int]]]:
 
 def check_receptive_field(rf: Callable[[list[tuple[int, int]]], int]) -> CheckResult:
     """Lesson 05: ``rf(layers) -> int``, the receptive field of a stack of (kernel, stride) layers."""
-    from .translation import receptive_field
+    from ..shapes import receptive_field
 
     cases = _RF_CASES + _rf_cases_random()
     answers = []

@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .data import data_dir, prepare_mnist
+from ..data import data_dir, prepare_mnist
 from .download import REGISTRY, fetch_dataset
 
 IMG_SIZE = 32  # 28 + 2 + 2

@@ -8,8 +8,9 @@
 - **mode coverage**: which digits the samples show, and how far that is from one tenth each.
 - **label accuracy**: for conditional generators, does the requested digit come out?
 - **PSNR / SSIM**: for image-to-image lessons, through torchmetrics.
-- :class:`FIDCallback` records FID every N training steps, to plot quality against steps;
-  :func:`fid_rank_correlation` says whether a logged loss follows that curve (lesson 04).
+
+The Fréchet distance itself and the other feature statistics are in :mod:`ganlib.evaluation.stats`;
+:class:`ganlib.evaluation.callbacks.FIDCallback` records FID while training.
 - :func:`inception_fid`: the usual Inception-v3 FID for colour images (CIFAR-10 on a GPU), through
   torchmetrics; it needs its weights downloaded once and says so clearly when offline.
 
@@ -20,62 +21,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
 
 import torch
 from torch import Tensor
 
-from .data import balanced_labels, fixed_noise
-from .evaluator import Evaluator, check_images
-from .training import Callback, generate
+from ..data import load_mnist
+from ..validate import check_image_batch, check_range
+from .evaluator import Evaluator
+from .stats import feature_stats, frechet_distance, kernel_distance
 
 CONFIDENT = 0.9  # a sample is a "clear" digit when the evaluator gives it this probability (99 % of real test digits)
 
 
 class MetricUnavailable(RuntimeError):
     """A metric cannot be computed here (a missing package or weights that cannot be downloaded)."""
-
-
-# -- the Fréchet distance, written out (lesson 01 teaches it) ---------------------------------------
-def feature_stats(features: Tensor) -> tuple[Tensor, Tensor]:
-    """Mean (D,) and covariance (D, D), in float64, of features (N, D) with N >= 2."""
-    if features.ndim != 2 or len(features) < 2:
-        raise ValueError(f"features must have shape (N, D) with N >= 2; got {tuple(features.shape)}.")
-    f = features.double()
-    return f.mean(0), torch.cov(f.T)
-
-
-def frechet_distance(mu1: Tensor, sigma1: Tensor, mu2: Tensor, sigma2: Tensor) -> float:
-    """Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2).
-
-    d² = |mu1 - mu2|² + tr(sigma1) + tr(sigma2) - 2 tr((sigma1 sigma2)^½)
-
-    The trace of the matrix square root is computed without ``sqrtm``: sigma1 sigma2 has the same
-    eigenvalues as the symmetric matrix s sigma2 s with s = sigma1^½, so tr((sigma1 sigma2)^½) is
-    the sum of the square roots of those (non-negative) eigenvalues.
-    """
-    mu1, mu2, sigma1, sigma2 = (t.double() for t in (mu1, mu2, sigma1, sigma2))
-    if mu1.shape != mu2.shape or sigma1.shape != sigma2.shape or sigma1.shape != (len(mu1), len(mu1)):
-        raise ValueError(f"expected means (D,) and covariances (D, D) of one size D; got "
-                         f"{tuple(mu1.shape)}, {tuple(sigma1.shape)}, {tuple(mu2.shape)}, {tuple(sigma2.shape)}.")
-    values, vectors = torch.linalg.eigh(sigma1)
-    s = vectors @ torch.diag(values.clamp(min=0).sqrt()) @ vectors.T  # sigma1^½
-    middle = torch.linalg.eigvalsh(s @ sigma2 @ s).clamp(min=0).sqrt().sum()
-    d2 = (mu1 - mu2).square().sum() + sigma1.trace() + sigma2.trace() - 2 * middle
-    return max(float(d2), 0.0)
-
-
-def kernel_distance(features1: Tensor, features2: Tensor) -> float:
-    """KID: the unbiased squared MMD with the cubic kernel k(x, y) = (x·y / D + 1)³."""
-    x, y = features1.double(), features2.double()
-    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1] or min(len(x), len(y)) < 2:
-        raise ValueError(f"features must be (N, D) and (M, D) with N, M >= 2; got {tuple(x.shape)}, {tuple(y.shape)}.")
-    d = x.shape[1]
-    kxx, kyy, kxy = ((a @ b.T / d + 1) ** 3 for a, b in ((x, x), (y, y), (x, y)))
-    n, m = len(x), len(y)
-    xx = (kxx.sum() - kxx.diagonal().sum()) / (n * (n - 1))
-    yy = (kyy.sum() - kyy.diagonal().sum()) / (m * (m - 1))
-    return float(xx + yy - 2 * kxy.mean())
 
 
 # -- classifier-FID with its floor and ceiling ------------------------------------------------------
@@ -118,8 +77,6 @@ def fid_scale(n: int, evaluator: Evaluator | None = None) -> tuple[float, float]
     ev = _evaluator(evaluator)
     key = f"scale:{n}"
     if key not in ev.cache:
-        from .data import load_mnist
-
         ref = ev.reference_stats("test")
         train, _ = load_mnist("train")
         pick = torch.randperm(len(train), generator=torch.Generator().manual_seed(1))[:n]
@@ -146,8 +103,6 @@ def fid(samples: Tensor, evaluator: Evaluator | None = None) -> FIDScore:
 
 def kid(samples: Tensor, evaluator: Evaluator | None = None, n_reference: int = 5000) -> float:
     """KID of samples against ``n_reference`` random MNIST test digits (×1000 is the usual way to print it)."""
-    from .data import load_mnist
-
     ev = _evaluator(evaluator)
     test, _ = load_mnist("test")
     pick = torch.randperm(len(test), generator=torch.Generator().manual_seed(0))[:n_reference]
@@ -155,7 +110,7 @@ def kid(samples: Tensor, evaluator: Evaluator | None = None, n_reference: int = 
 
 
 def _enough(samples: Tensor) -> None:
-    check_images(samples, "samples")
+    check_image_batch(samples, "samples")
     if len(samples) < 2:
         raise ValueError(f"FID needs at least 2 samples (10,000 for numbers that compare); got {len(samples)}.")
 
@@ -241,9 +196,7 @@ def _pair(output: Tensor, target: Tensor) -> None:
         if not isinstance(t, Tensor) or t.ndim != 4 or not t.is_floating_point():
             raise ValueError(f"{name} must be a float tensor (N, C, H, W) in [-1, 1]; got "
                              f"{type(t).__name__} {tuple(getattr(t, 'shape', ()))}.")
-        lo, hi = float(t.min()), float(t.max())
-        if lo < -1.001 or hi > 1.001:
-            raise ValueError(f"{name} must lie in [-1, 1]; got values from {lo:.3g} to {hi:.3g}.")
+        check_range(t, name)
     if output.shape != target.shape:
         raise ValueError(f"output and target must have the same shape; got {tuple(output.shape)} and {tuple(target.shape)}.")
 
@@ -264,56 +217,6 @@ def ssim(output: Tensor, target: Tensor) -> float:
     return float(structural_similarity_index_measure(output.float(), target.float(), data_range=2.0))
 
 
-# -- FID while training ---------------------------------------------------------------------------
-class FIDCallback(Callback):
-    """Record classifier-FID in ``trainer.history["fid"]``: before the first step, every ``every``
-    steps and when ``fit`` returns.
-
-    By default it draws ``n`` samples ``G(z)`` from the same fixed noise each time, with its own
-    seed: training's random numbers are untouched, and the curve is stored in the history, so it is
-    saved in checkpoints and a resumed run continues it. For a conditional generator ``G(z, labels)``
-    give ``n_classes``: every class is then drawn equally often. Anything else can pass
-    ``sample(G, n) -> images`` instead of ``z_dim``.
-    """
-
-    def __init__(self, every: int, n: int = 10_000, *, z_dim: int | None = None, n_classes: int | None = None,
-                 sample: Callable[[Any, int], Tensor] | None = None, evaluator: Evaluator | None = None,
-                 seed: int = 2024) -> None:
-        if every < 1 or n < 2:
-            raise ValueError(f"every must be >= 1 and n >= 2; got every={every}, n={n}.")
-        if (z_dim is None) == (sample is None):
-            raise ValueError("give FIDCallback either z_dim (for G(z)) or sample=(G, n) -> images, not both.")
-        if n_classes is not None and (z_dim is None or n_classes < 1):
-            raise ValueError(f"n_classes (for G(z, labels)) goes with z_dim and must be >= 1; got n_classes={n_classes}.")
-        self.every, self.n, self.z_dim, self.n_classes, self.sample, self.seed = every, n, z_dim, n_classes, sample, seed
-        self.evaluator = evaluator  # None: the shared evaluator on the generator's device
-
-    def _samples(self, G: Any) -> Tensor:
-        if self.sample is not None:
-            return self.sample(G, self.n)
-        device = next(G.parameters()).device
-        z = fixed_noise(self.n, self.z_dim, seed=self.seed, device=device)
-        labels = None if self.n_classes is None else balanced_labels(self.n, self.n_classes, device)
-        return generate(G, z, labels)
-
-    def _record(self, trainer: Any) -> None:
-        done = trainer.history["fid"][0] if "fid" in trainer.history else []
-        if trainer.step not in done:
-            evaluator = self.evaluator or default_evaluator(next(trainer.G.parameters()).device)
-            trainer.history.log(trainer.step, fid=classifier_fid(self._samples(trainer.G), evaluator))
-
-    def on_start(self, trainer: Any) -> None:
-        if "fid" not in trainer.history:  # a fresh run: the untrained generator's score
-            self._record(trainer)
-
-    def on_step(self, trainer: Any) -> None:
-        if trainer.step % self.every == 0:
-            self._record(trainer)
-
-    def on_end(self, trainer: Any) -> None:
-        self._record(trainer)
-
-
 # -- Inception FID for colour images (GPU, online once) ---------------------------------------------
 def inception_fid(real: Tensor, fake: Tensor, device: torch.device | str | None = None, batch_size: int = 200) -> float:
     """The standard FID on Inception-v3 features, via torchmetrics (needs ``torch-fidelity``).
@@ -325,8 +228,7 @@ def inception_fid(real: Tensor, fake: Tensor, device: torch.device | str | None 
     for name, t in (("real", real), ("fake", fake)):
         if not isinstance(t, Tensor) or t.ndim != 4 or t.shape[1] not in (1, 3) or not t.is_floating_point():
             raise ValueError(f"{name} must be float images (N, 1 or 3, H, W) in [-1, 1]; got {tuple(getattr(t, 'shape', ()))}.")
-        if float(t.min()) < -1.001 or float(t.max()) > 1.001:
-            raise ValueError(f"{name} must lie in [-1, 1]; got values from {float(t.min()):.3g} to {float(t.max()):.3g}.")
+        check_range(t, name)
     try:
         from torchmetrics.image.fid import FrechetInceptionDistance
 
@@ -346,27 +248,3 @@ def inception_fid(real: Tensor, fake: Tensor, device: torch.device | str | None 
             chunk = (chunk.to(metric.device) + 1) / 2
             metric.update(chunk.expand(-1, 3, -1, -1) if chunk.shape[1] == 1 else chunk, real=is_real)
     return float(metric.compute())
-
-
-# -- does a loss follow the quality? (lesson 04) ----------------------------------------------------
-def fid_rank_correlation(history: Any, name: str, window: int = 50, fid: str = "fid") -> float:
-    """Spearman rank correlation between a logged number, smoothed over ``window`` steps, and the FID (lesson 04).
-
-    It is taken at the steps where both were logged (e.g. :class:`FIDCallback`'s steps after the
-    first training step). +1: the number falls whenever the FID falls, as a loss that measures sample
-    quality should; 0: no steady relation; -1: it rises as the samples get better. WGAN's critic
-    estimate of the Wasserstein distance is meant to be close to +1.
-    """
-    from scipy.stats import spearmanr
-
-    from .plotting import smooth
-
-    steps, values = history[name]
-    smoothed = dict(zip(steps, smooth(values, window)))
-    pairs = [(smoothed[s], f) for s, f in zip(*history[fid]) if s in smoothed]
-    if len(pairs) < 3:
-        raise ValueError(f"need {name!r} and {fid!r} logged at 3 or more common steps; got {len(pairs)}.")
-    a, b = zip(*pairs)
-    if len(set(a)) == 1 or len(set(b)) == 1:
-        raise ValueError(f"{name!r} or {fid!r} is constant over those steps, so it has no rank correlation.")
-    return float(spearmanr(a, b).statistic)

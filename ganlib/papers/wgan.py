@@ -8,15 +8,16 @@ flat at log 2, the second, the earth mover's distance, grows with the gap.
 The WGAN critic must be 1-Lipschitz for its score gap to estimate the Wasserstein-1 distance. The
 first WGAN paper (Arjovsky, Chintala and Bottou, 2017) enforces it crudely, by clamping every
 weight into [-c, c] after each critic update: :func:`clip_weights`. WGAN-GP (Gulrajani et al.,
-2017) replaces the clamp by a penalty on the critic's gradient, :func:`ganlib.losses.gradient_penalty`.
+2017) replaces the clamp by a penalty on the critic's gradient, :func:`ganlib.losses.gradient_penalty`,
+which is in the core because later papers (StarGAN) use it too.
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor, nn
+
+from ..validate import check_positive_number
 
 
 def _densities(p: Tensor, q: Tensor, grid: Tensor) -> tuple[Tensor, Tensor, Tensor]:
@@ -78,8 +79,7 @@ def clip_weights(model: nn.Module, c: float) -> None:
     parameters (weights, biases, BatchNorm scales) but not buffers such as BatchNorm's running
     statistics, as in the paper's code.
     """
-    if isinstance(c, bool) or not isinstance(c, (int, float)) or not math.isfinite(c) or c <= 0:
-        raise ValueError(f"c must be a positive number, the largest weight allowed (the paper uses 0.01); got {c!r}.")
+    check_positive_number(c, "c", ", the largest weight allowed (the paper uses 0.01)")
     if not isinstance(model, nn.Module):
         raise ValueError(f"model must be an nn.Module (the critic); got {type(model).__name__}.")
     for p in model.parameters():
