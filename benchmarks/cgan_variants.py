@@ -24,9 +24,9 @@ import time
 import torch
 
 import ganlib
-from ganlib import metrics
-from ganlib.models import ConditionalDiscriminator, ConditionalGenerator, dcgan_init
-from ganlib.training import set_requires_grad
+from ganlib.evaluation import metrics
+from ganlib.layers import dcgan_init
+from ganlib.papers.cgan import ConditionalDiscriminator, ConditionalGenerator
 
 VARIANTS = {"one-hot": ("onehot", "onehot"), "embedding": ("embedding", "embedding"),
             "projection": ("embedding", "projection")}
@@ -65,15 +65,14 @@ def train_and_score(variant: str, seed: int, args: argparse.Namespace, images, l
 
     def g_step(batch):
         _, y = batch
-        set_requires_grad(D, False)
-        g_loss = loss.generator(D(G(torch.randn(len(y), Z_DIM), y), y))
-        set_requires_grad(D, True)
+        with ganlib.frozen(D):  # gradients flow through D to G, but D's weights need none
+            g_loss = loss.generator(D(G(torch.randn(len(y), Z_DIM), y), y))
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
         return {"g_loss": g_loss}
 
-    trainer = ganlib.Trainer(G, D, opt_g, opt_d, d_step, g_step,
+    trainer = ganlib.Trainer(dict(G=G, D=D, opt_g=opt_g, opt_d=opt_d), d_step, g_step,
                              ganlib.Batches(images, labels, batch_size=BATCH, seed=seed), progress=False)
     z = ganlib.fixed_noise(args.samples, Z_DIM, seed=12345)
     y = ganlib.balanced_labels(args.samples)

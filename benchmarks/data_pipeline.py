@@ -36,7 +36,7 @@ from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
 import ganlib
-from ganlib.models import MLPDiscriminator, MLPGenerator
+from ganlib.papers.gan import MLPDiscriminator, MLPGenerator
 
 Z_DIM = 100
 
@@ -100,8 +100,8 @@ def main() -> None:
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     d_step, g_step = ganlib.gan_steps(G, D, opt_g, opt_d, ganlib.AdversarialLoss("nonsaturating"), z_dim=Z_DIM)
-    trainers = {k: ganlib.Trainer(G, D, opt_g, opt_d, d_step, g_step, src, progress=False)
-                for k, src in sources.items()}
+    state = dict(G=G, D=D, opt_g=opt_g, opt_d=opt_d)
+    trainers = {k: ganlib.Trainer(state, d_step, g_step, src, progress=False) for k, src in sources.items()}
 
     def timed(trainer: ganlib.Trainer, steps: int) -> float:
         sync(device)

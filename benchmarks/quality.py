@@ -43,8 +43,10 @@ from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
 import ganlib
-from ganlib import metrics
-from ganlib.models import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, dcgan_init
+from ganlib.evaluation import metrics
+from ganlib.layers import dcgan_init
+from ganlib.papers.dcgan import DCGANDiscriminator, DCGANGenerator
+from ganlib.papers.gan import MLPDiscriminator, MLPGenerator
 
 Z_DIM = 100
 BATCH = 64
@@ -81,7 +83,7 @@ def train_ganlib(kind: str, budget: float, seed: int) -> tuple[nn.Module, int, f
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     d_step, g_step = ganlib.gan_steps(G, D, opt_g, opt_d, ganlib.AdversarialLoss("nonsaturating"), Z_DIM)
-    trainer = ganlib.Trainer(G, D, opt_g, opt_d, d_step, g_step,
+    trainer = ganlib.Trainer(dict(G=G, D=D, opt_g=opt_g, opt_d=opt_d), d_step, g_step,
                              ganlib.Batches(images, batch_size=BATCH, seed=seed), progress=False)
     while time.perf_counter() - start < budget:
         trainer.fit(trainer.step + 25)

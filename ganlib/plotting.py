@@ -94,9 +94,9 @@ def plot_losses(history: History, names: Sequence[str] | None = None, window: in
 
 def plot_fid(history: History, name: str = "fid", floor: float | None = None, ceiling: float | None = None,
              ax: plt.Axes | None = None, label: str | None = None) -> plt.Axes:
-    """FID against training steps, recorded by :class:`ganlib.metrics.FIDCallback`; marks the best step.
+    """FID against training steps, recorded by :class:`ganlib.evaluation.callbacks.FIDCallback`; marks the best step.
 
-    ``floor`` and ``ceiling`` (the FID of real digits and of noise, from :func:`ganlib.metrics.fid_scale`)
+    ``floor`` and ``ceiling`` (the FID of real digits and of noise, from :func:`ganlib.evaluation.metrics.fid_scale`)
     are drawn as dashed lines: the closer the curve gets to the floor, the less there is left to gain.
     To compare runs, call it once per run on the same ``ax``, each with its own ``label``: the best
     value then goes into the legend instead of onto the curve.
@@ -124,7 +124,7 @@ def plot_fid(history: History, name: str = "fid", floor: float | None = None, ce
 
 
 def plot_coverage(coverage: Coverage, ax: plt.Axes | None = None, title: str | None = None) -> plt.Axes:
-    """Bar chart of the share of each digit in the samples (:func:`ganlib.metrics.coverage`), 10 % marked."""
+    """Bar chart of the share of each digit in the samples (:func:`ganlib.evaluation.metrics.coverage`), 10 % marked."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 2.8))
     ax.bar(range(10), [100 * s for s in coverage.shares], color="tab:blue")
@@ -166,7 +166,7 @@ def show_snapshots(snapshots: Sequence[tuple[int, Tensor]], count: int = 5, per_
                    size: float = 2.6) -> plt.Figure:
     """``count`` snapshots spread over training, side by side, each a grid of ``per_snapshot`` samples."""
     if not snapshots:
-        raise ValueError("no snapshots: give the Trainer fixed_noise to record them.")
+        raise ValueError("no snapshots: give the Trainer fixed_inputs, e.g. (z,), to record them.")
     picks = _spread(len(snapshots), count)
     fig, axes = plt.subplots(1, len(picks), figsize=(size * len(picks), size), squeeze=False)
     nrow = max(1, int(per_snapshot ** 0.5))
@@ -181,7 +181,7 @@ def save_animation(snapshots: Sequence[tuple[int, Tensor]], path: str | os.PathL
                    fps: int = 4, size: float = 3.0, max_frames: int = 40) -> Path:
     """Write the snapshots as an animated GIF (Pillow, which matplotlib brings) and return its path."""
     if not snapshots:
-        raise ValueError("no snapshots: give the Trainer fixed_noise to record them.")
+        raise ValueError("no snapshots: give the Trainer fixed_inputs, e.g. (z,), to record them.")
     frames = [snapshots[i] for i in _spread(len(snapshots), max_frames)]
     nrow = max(1, int(per_snapshot ** 0.5))
     fig, ax = plt.subplots(figsize=(size, size))
@@ -239,7 +239,7 @@ def plot_against_fid(history: History, name: str, window: int = 50, fid: str = "
 
     Does a loss say how good the samples are? WGAN's critic estimate of the Wasserstein distance
     should fall as the FID falls; a vanilla discriminator's loss does not. The title gives their rank
-    correlation (:func:`ganlib.metrics.fid_rank_correlation`); the FID axis is logarithmic, as in
+    correlation (:func:`ganlib.evaluation.stats.fid_rank_correlation`); the FID axis is logarithmic, as in
     :func:`plot_fid`. Returns the axes of the logged number; the FID is on its twin.
     """
 

@@ -189,9 +189,7 @@ class Trainer:
         checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 500,
         callbacks: tuple[Callback | Callable[["Trainer"], None], ...] = (), progress: bool = True,
     ) -> None:
-        if not isinstance(n_critic, int) or isinstance(n_critic, bool) or n_critic < 1:
-            raise ValueError(f"n_critic must be a positive integer; got {n_critic!r}.")
-        check_positive(snapshot_every=snapshot_every, checkpoint_every=checkpoint_every)
+        check_positive(n_critic=n_critic, snapshot_every=snapshot_every, checkpoint_every=checkpoint_every)
         if not isinstance(state, Mapping) or not isinstance(state.get("G"), nn.Module):
             got = ", ".join(map(repr, state)) if isinstance(state, Mapping) else type(state).__name__
             raise ValueError(f"state must map names to what a checkpoint holds, with the generator as 'G', e.g. "

@@ -1,7 +1,7 @@
 """The one set of input checks that every ganlib function and model uses.
 
-Each check raises a ``ValueError`` (``TypeError`` where the type is wrong) whose message names what
-was expected and what came, in the words a learner would use, and returns nothing (or the checked
+Each check raises a ``ValueError`` (:func:`check_image_batch` raises a ``TypeError`` for something
+that is not a tensor at all) whose message names what was expected and what came, in the words a learner would use, and returns nothing (or the checked
 value, where a caller wants it back). ``owner`` is the name of the function or model that asks, so
 the message says who refused the input.
 """
@@ -36,11 +36,10 @@ def check_positive_number(value: Any, name: str, hint: str = "") -> None:
 
 def check_noise(z: Any, z_dim: int, owner: str) -> Tensor:
     """Noise must be (N, z_dim) (a DCGAN-style (N, z_dim, 1, 1) is flattened); returns it as (N, z_dim)."""
-    if isinstance(z, Tensor) and z.ndim == 4 and z.shape[2:] == (1, 1):
-        z = z.flatten(1)
-    if not isinstance(z, Tensor) or z.ndim != 2 or z.shape[1] != z_dim:
+    flat = z.flatten(1) if isinstance(z, Tensor) and z.ndim == 4 and z.shape[2:] == (1, 1) else z
+    if not isinstance(flat, Tensor) or flat.ndim != 2 or flat.shape[1] != z_dim:
         raise ValueError(f"{owner} expects noise of shape (N, {z_dim}); got {_shape(z)}.")
-    return z
+    return flat
 
 
 def check_image_shape(x: Any, owner: str, channels: int, size: int | tuple[int, int] | None = None) -> None:
@@ -63,14 +62,16 @@ def check_image_batch(images: Any, what: str = "images", shape: tuple[int, int, 
     """A float batch (N, *shape) in [-1, 1] that is not obviously scaled to [0, 1]; returned unchanged.
 
     Our generators end with tanh and our datasets are scaled to [-1, 1], so MNIST-like images have a
-    background of -1. A batch with no negative value at all was almost surely scaled to [0, 1] (for
-    example by ``save_image``-style code or a sigmoid output) and is refused rather than scored.
+    background of -1. A batch of two or more images with no negative value at all was almost surely
+    scaled to [0, 1] (for example by ``save_image``-style code or a sigmoid output) and is refused
+    rather than scored; a single image cannot be told apart from a bright one and is accepted.
     """
     text = f"(N, {', '.join(map(str, shape))})"
     if not isinstance(images, Tensor):
         raise TypeError(f"{what} must be a torch.Tensor of shape {text}; got {type(images).__name__}.")
     if images.ndim != 4 or tuple(images.shape[1:]) != tuple(shape):
-        raise ValueError(f"{what} must have shape {text} (MNIST-sized, one channel); got {tuple(images.shape)}.")
+        note = " (MNIST-sized, one channel)" if tuple(shape) == (1, 28, 28) else ""
+        raise ValueError(f"{what} must have shape {text}{note}; got {tuple(images.shape)}.")
     if not images.is_floating_point():
         raise ValueError(f"{what} must be floats in [-1, 1]; got dtype {images.dtype} (convert with x / 127.5 - 1).")
     if len(images) == 0:

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from ganlib.data import Batches, load_mnist
-from ganlib.evaluator import WEIGHTS, WEIGHTS_VERSION, MNISTClassifier, load_weights
+from ganlib.evaluation.evaluator import WEIGHTS, WEIGHTS_VERSION, MNISTClassifier, load_weights
 from ganlib.utils import count_parameters, seed_everything
 
 

@@ -1,4 +1,4 @@
-"""Solutions to the exercises of lesson 01 (the MLP GAN). Tested by tests/test_exercises.py."""
+"""Solutions to the exercises of lesson 01 (the MLP GAN). Tested by tests/checks/test_solutions.py."""
 
 import torch
 import torch.nn.functional as F

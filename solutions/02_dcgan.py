@@ -1,4 +1,4 @@
-"""Solutions to the exercises of lesson 02 (DCGAN). Tested by tests/test_exercises.py."""
+"""Solutions to the exercises of lesson 02 (DCGAN). Tested by tests/checks/test_solutions.py."""
 
 from torch import nn
 

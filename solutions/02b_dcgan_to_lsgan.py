@@ -1,4 +1,4 @@
-"""Solutions to the exercises of lesson 02b (DCGAN -> LSGAN). Tested by tests/test_exercises.py."""
+"""Solutions to the exercises of lesson 02b (DCGAN -> LSGAN). Tested by tests/checks/test_solutions.py."""
 
 from torch import nn
 

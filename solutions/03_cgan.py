@@ -1,4 +1,4 @@
-"""Solutions to the exercises of lesson 03 (conditional GANs). Tested by tests/test_exercises.py."""
+"""Solutions to the exercises of lesson 03 (conditional GANs). Tested by tests/checks/test_solutions.py."""
 
 import torch.nn.functional as F
 

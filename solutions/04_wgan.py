@@ -1,4 +1,4 @@
-"""Solutions to the exercises of lesson 04 (WGAN and WGAN-GP). Tested by tests/test_exercises.py."""
+"""Solutions to the exercises of lesson 04 (WGAN and WGAN-GP). Tested by tests/checks/test_solutions.py."""
 
 import torch
 

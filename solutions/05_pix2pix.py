@@ -1,4 +1,4 @@
-"""Solutions to the exercises of lesson 05 (Pix2Pix)."""
+"""Solutions to the exercises of lesson 05 (Pix2Pix). Tested by tests/checks/test_solutions.py."""
 
 import torch
 import torch.nn.functional as F

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "ganlib"
-MAX_LINES = 520
+MAX_LINES = 500
 
 # Every module in order: a module may import only modules that come before it.
 ORDER = [

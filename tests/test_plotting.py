@@ -1,16 +1,18 @@
-"""ganlib.plotting: grids, curves, snapshots, the GIF and latent interpolation."""
+"""ganlib.plotting: grids, curves, snapshots, the GIF, class grids and the lesson 04 figures.
 
-import math
+(smooth is tested in tests/core/test_utils.py, interpolate in tests/core/test_sampling.py.)
+"""
 
 import matplotlib.pyplot as plt
 import pytest
 import torch
 from PIL import Image
 
-from ganlib.plotting import (image_grid, interpolate, plot_losses, save_animation, show_images, show_snapshots,
-                             smooth)
 from ganlib import plotting
+from ganlib.evaluation.metrics import LabelAccuracy, coverage_of_labels
+from ganlib.plotting import image_grid, plot_losses, save_animation, show_images, show_snapshots
 from ganlib.training import History
+from ganlib.utils import smooth
 
 
 def _images(n=10, c=1, size=6, seed=0):
@@ -123,20 +125,6 @@ def test_show_snapshots_fewer_than_count():
         show_snapshots([])
 
 
-# -- smooth ----------------------------------------------------------------------------------------
-def test_smooth_by_hand():
-    assert smooth([1, 2, 3, 4, 10], 2) == pytest.approx([1, 1.5, 2.5, 3.5, 7])
-    assert smooth([3, 6, 9, 12], 3) == pytest.approx([3, 4.5, 6, 9])
-    assert smooth([5, 7], 1) == [5, 7]
-    assert smooth([2, 4], 10) == pytest.approx([2, 3])
-    assert smooth([], 3) == []
-
-
-def test_smooth_bad_window():
-    with pytest.raises(ValueError, match="window must be >= 1; got 0"):
-        smooth([1.0], 0)
-
-
 # -- save_animation --------------------------------------------------------------------------------
 def test_save_animation_writes_a_gif(tmp_path):
     snapshots = [(s, _images(4, seed=s)) for s in range(7)]
@@ -160,55 +148,7 @@ def test_save_animation_needs_snapshots(tmp_path):
         save_animation([], tmp_path / "a.gif")
 
 
-# -- interpolate -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("spherical", [True, False])
-def test_interpolate_endpoints(spherical):
-    g = torch.Generator().manual_seed(0)
-    z_a, z_b = torch.randn(16, generator=g), torch.randn(16, generator=g)
-    path = interpolate(z_a, z_b, steps=7, spherical=spherical)
-    assert path.shape == (7, 16)
-    assert torch.allclose(path[0], z_a, atol=1e-5) and torch.allclose(path[-1], z_b, atol=1e-5)
-
-
-def test_interpolate_linear_midpoint():
-    z_a, z_b = torch.tensor([0.0, 2.0, -4.0]), torch.tensor([2.0, 2.0, 4.0])
-    path = interpolate(z_a, z_b, steps=5, spherical=False)
-    assert torch.allclose(path[2], torch.tensor([1.0, 2.0, 0.0]))
-    assert torch.allclose(path[1], torch.tensor([0.5, 2.0, -2.0]))
-
-
-def test_slerp_keeps_the_norm():
-    g = torch.Generator().manual_seed(1)
-    z_a, z_b = torch.randn(64, generator=g), torch.randn(64, generator=g)
-    z_b = z_b / z_b.norm() * z_a.norm()
-    path = interpolate(z_a, z_b, steps=9)
-    assert torch.allclose(path.norm(dim=1), z_a.norm().expand(9), rtol=1e-4)
-    linear = interpolate(z_a, z_b, steps=9, spherical=False)
-    assert linear[4].norm() < 0.9 * z_a.norm()  # the straight line cuts inside the shell
-
-
-def test_slerp_by_hand_quarter_circle():
-    z_a, z_b = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])
-    mid = interpolate(z_a, z_b, steps=3)[1]
-    assert torch.allclose(mid, torch.tensor([math.sqrt(0.5), math.sqrt(0.5)]), atol=1e-6)
-
-
-def test_slerp_of_parallel_vectors_falls_back_to_a_line():
-    z = torch.tensor([1.0, 2.0, 2.0])
-    path = interpolate(z, 2 * z, steps=3)
-    assert torch.isfinite(path).all()
-    assert torch.allclose(path[1], 1.5 * z)
-
-
-@pytest.mark.parametrize("z_a, z_b", [(torch.zeros(4), torch.zeros(5)), (torch.zeros(2, 4), torch.zeros(2, 4)),
-                                      (torch.zeros(1, 4), torch.zeros(4))])
-def test_interpolate_bad_shapes(z_a, z_b):
-    with pytest.raises(ValueError) as info:
-        interpolate(z_a, z_b)
-    assert "1-D" in str(info.value)
-    assert str(tuple(z_a.shape)) in str(info.value) and str(tuple(z_b.shape)) in str(info.value)
-
-
+# -- FID, coverage and label accuracy -----------------------------------------------------------
 def test_plot_fid_marks_the_best_step_and_the_floor():
     h = History()
     for step, value in ((0, 80.0), (100, 9.0), (200, 4.0), (300, 5.0)):
@@ -223,8 +163,6 @@ def test_plot_fid_marks_the_best_step_and_the_floor():
 
 
 def test_plot_coverage_draws_ten_bars():
-    from ganlib.metrics import coverage_of_labels
-
     ax = plotting.plot_coverage(coverage_of_labels(torch.tensor([0] * 30 + [1] * 70)))
     heights = [bar.get_height() for bar in ax.patches]
     assert len(heights) == 10 and heights[:2] == [30.0, 70.0] and sum(heights) == pytest.approx(100)
@@ -268,8 +206,6 @@ def test_class_grid_rows_are_classes_and_columns_share_noise():
 
 
 def test_plot_label_accuracy_groups_bars_per_model():
-    from ganlib.metrics import LabelAccuracy
-
     a = LabelAccuracy(0.5, [0.5] * 10)
     b = LabelAccuracy(0.9, [0.9] * 9 + [0.9])
     ax = plotting.plot_label_accuracy({"one-hot": a, "projection": b})

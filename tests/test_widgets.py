@@ -1,4 +1,7 @@
-"""ganlib.widgets: static fallbacks outside a kernel, the conv explainer and the loss monitor."""
+"""ganlib.widgets: static fallbacks outside a kernel, the conv explainer and the loss monitor.
+
+(config.interactive, which decides between a widget and its fallback, is tested in tests/core/test_config.py.)
+"""
 
 import re
 import warnings
@@ -9,30 +12,11 @@ import torch
 from torch import nn
 
 from ganlib import widgets
-from ganlib.models import MLPGenerator
+from ganlib.papers.cgan import ConditionalGenerator
+from ganlib.papers.gan import MLPGenerator
 from ganlib.shapes import conv_output_size
 from ganlib.training import Trainer
-from ganlib.widgets import (EXAMPLE_LAYERS, LiveLossMonitor, class_picker, conv_explorer, explain_conv, interactive,
-                            latent_explorer)
-
-
-def test_not_interactive_outside_a_kernel(monkeypatch):
-    monkeypatch.delenv("GANLIB_WIDGETS", raising=False)
-    assert interactive() is False
-
-
-@pytest.mark.parametrize("value", ["static", "STATIC", " off ", "0", "false", "no"])
-def test_not_interactive_when_switched_off(monkeypatch, value):
-    class Kernel:  # even inside a kernel
-        kernel = object()
-
-    import IPython
-
-    monkeypatch.setattr(IPython, "get_ipython", lambda: Kernel())
-    monkeypatch.setenv("GANLIB_WIDGETS", value)
-    assert interactive() is False
-    monkeypatch.setenv("GANLIB_WIDGETS", "")
-    assert interactive() is True
+from ganlib.widgets import EXAMPLE_LAYERS, LiveLossMonitor, class_picker, conv_explorer, explain_conv, latent_explorer
 
 
 def _sizes(text):
@@ -105,8 +89,6 @@ def test_latent_explorer_static_figure(monkeypatch):
 
 
 def test_class_picker_static_grid(monkeypatch):
-    from ganlib.models import ConditionalGenerator
-
     monkeypatch.delenv("GANLIB_WIDGETS", raising=False)
     G = ConditionalGenerator(z_dim=4, n_classes=3, img_size=28, width=2)
     class_picker(G, 4, n_classes=3, columns=5)
@@ -131,8 +113,6 @@ def test_widgets_render_when_interactive(monkeypatch):
     latent_explorer(G, 4, steps=4)
     assert len(shown) == 2 and isinstance(shown[1], ipywidgets.interactive)
     assert {c.description for c in shown[1].children[:-1]} == {"seed A", "seed B", "t", "slerp"}
-    from ganlib.models import ConditionalGenerator
-
     class_picker(ConditionalGenerator(z_dim=4, n_classes=3, width=2), 4, n_classes=3, class_names=("a", "b", "c"))
     assert len(shown) == 3 and {c.description for c in shown[2].children[:-1]} == {"draw", "noise seed"}
     assert shown[2].children[0].options == (("a", 0), ("b", 1), ("c", 2))
@@ -152,8 +132,8 @@ def test_a_failing_widget_falls_back_to_static(monkeypatch, capsys):
 
 
 def _short_run(gan, monitor, steps=4):
-    trainer = Trainer(gan["G"], gan["D"], gan["opt_g"], gan["opt_d"], gan["d_step"], gan["g_step"],
-                      gan["batches"], callbacks=(monitor,), progress=False)
+    state = {name: gan[name] for name in ("G", "D", "opt_g", "opt_d")}
+    trainer = Trainer(state, gan["d_step"], gan["g_step"], gan["batches"], callbacks=(monitor,), progress=False)
     trainer.fit(steps)
     return trainer
 

@@ -1,7 +1,7 @@
 """Downloading the real image-to-image datasets for ``full`` mode (lessons 05 and 06).
 
 The lessons' default datasets are generated offline from the MNIST that ships with the course
-(:mod:`ganlib.translation_data`); nothing here is needed for them. On a GPU the lessons can switch to
+(:mod:`ganlib.datasets.translation`); nothing here is needed for them. On a GPU the lessons can switch to
 the datasets of the papers, by name, with one line in the config cell:
 
 * Pix2Pix (paired; each file holds the two images side by side, A | B): ``facades``,
@@ -44,13 +44,13 @@ from ..data import DatasetUnavailable, data_dir
 from ..utils import file_hash
 
 KINDS = ("paired", "unpaired")
-OFFLINE_DEFAULTS = {"paired": "edges2digits", "unpaired": "thin2thick"}  # need no network (ganlib.translation_data)
+OFFLINE_DEFAULTS = {"paired": "edges2digits", "unpaired": "thin2thick"}  # need no network (ganlib.datasets.translation)
 TFDS_SOURCE = "TensorFlow Datasets, url_checksums/cycle_gan.txt"
 COMPLETE = ".ganlib-complete"  # written into an unpacked folder once it is whole
 
 
 class UnverifiedDownload(UserWarning):
-    """A dataset was accepted without a known checksum (see the policy in :mod:`ganlib.download`)."""
+    """A dataset was accepted without a known checksum (see the policy in :mod:`ganlib.datasets.download`)."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ def _spec(dataset: str | RemoteDataset) -> RemoteDataset:
         return dataset
     if dataset not in REGISTRY:
         raise ValueError(f"unknown dataset {dataset!r}; expected one of: {', '.join(REGISTRY)} "
-                         f"(or the offline {' / '.join(OFFLINE_DEFAULTS.values())} through ganlib.translation_data).")
+                         f"(or the offline {' / '.join(OFFLINE_DEFAULTS.values())} through ganlib.datasets.translation).")
     return REGISTRY[dataset]
 
 
@@ -314,7 +314,7 @@ def fetch_dataset(
         recorded.write_text(f"{got}  {spec.filename}\n")
         warnings.warn(
             f"{spec.name!r} was {origin} without a known checksum, so it is not verified: its SHA-256 is {got}. "
-            f"To pin it, set sha256={got!r} for {spec.name!r} in ganlib.download.REGISTRY.",
+            f"To pin it, set sha256={got!r} for {spec.name!r} in ganlib.datasets.download.REGISTRY.",
             UnverifiedDownload, stacklevel=2)
     _unpack(spec, archive, target)
     (target / COMPLETE).write_text(f"{got}  {spec.url}\n")

@@ -17,7 +17,7 @@ Both are **32 x 32**: the 28 x 28 digits are padded with two pixels of backgroun
 because 28 can be halved only twice while 32 = 2**5 lets a U-Net of depth 5 reach a 1 x 1
 bottleneck, as the paper's 256 x 256 images do with depth 8. Values are in [-1, 1], shape
 (N, 1, 32, 32); :func:`crop_to_28` gives back the 28 x 28 digits that the evaluator of
-:mod:`ganlib.metrics` reads.
+:mod:`ganlib.evaluation.metrics` reads.
 
 Both are **deterministic**: the operations are integer arithmetic on the uint8 pixels, so the same
 ``seed`` gives bit-identical tensors on every machine. They are cached as uint8 tensors in
@@ -27,7 +27,7 @@ digest do not match is rebuilt (in a few seconds).
 
 :func:`load_paired` and :func:`load_unpaired` take a dataset *name*, so that a lesson switches
 from the offline set to a real one (``"facades"``, ``"horse2zebra"``, ...; downloaded by
-:func:`ganlib.download.fetch_dataset`) by changing one line of its config cell.
+:func:`ganlib.datasets.download.fetch_dataset`) by changing one line of its config cell.
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def thicken(images: Tensor) -> Tensor:
 
 
 def crop_to_28(images: Tensor) -> Tensor:
-    """Undo the padding: (N, C, 32, 32) -> (N, C, 28, 28), e.g. to score translations with :mod:`ganlib.metrics`."""
+    """Undo the padding: (N, C, 32, 32) -> (N, C, 28, 28), e.g. to score translations with :mod:`ganlib.evaluation.metrics`."""
     if not isinstance(images, Tensor) or images.ndim != 4 or tuple(images.shape[2:]) != (IMG_SIZE, IMG_SIZE):
         got = tuple(images.shape) if isinstance(images, Tensor) else type(images).__name__
         raise ValueError(f"crop_to_28 expects images (N, C, {IMG_SIZE}, {IMG_SIZE}); got {got}.")

@@ -240,7 +240,7 @@ def inception_fid(real: Tensor, fake: Tensor, device: torch.device | str | None 
         raise MetricUnavailable(
             f"the Inception-v3 weights for FID could not be downloaded ({type(err).__name__}: {err}). "
             f"This needs the internet once (they are then cached); offline, score MNIST digits with "
-            f"ganlib.metrics.fid, which uses the course's own evaluator."
+            f"ganlib.evaluation.metrics.fid, which uses the course's own evaluator."
         ) from err
     metric = metric.to(device or "cpu")
     for images, is_real in ((real, True), (fake, False)):

@@ -1,4 +1,4 @@
-"""ganlib.shapes: the convolution size formulas against real PyTorch layers, and shape tables."""
+"""ganlib.shapes: the convolution size formulas against real PyTorch layers, shape tables and receptive fields."""
 
 import itertools
 
@@ -6,8 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from ganlib.models import DCGANGenerator
-from ganlib.shapes import LayerShape, conv_output_size, format_layer_shapes, layer_shapes
+from ganlib.papers.cgan import ConditionalDiscriminator
+from ganlib.papers.dcgan import DCGANGenerator
+from ganlib.shapes import (LayerShape, conv_output_size, format_layer_shapes, format_receptive_field, layer_shapes,
+                           measure_receptive_field, receptive_field, receptive_field_steps)
 from ganlib.utils import count_parameters
 
 SIZES, KERNELS, STRIDES, PADDINGS, DILATIONS, OUTPUT_PADDINGS = (1, 2, 3, 5, 8), (1, 2, 3, 4, 5), (1, 2, 3), \
@@ -129,11 +131,81 @@ def test_format_layer_shapes_table():
 
 
 def test_layer_shapes_of_a_conditional_discriminator_takes_the_labels_and_widens_the_name_column():
-    from ganlib.models import ConditionalDiscriminator
-
     D = ConditionalDiscriminator(n_classes=10, img_size=28, width=4, label_input="projection")
     rows = layer_shapes(D, torch.zeros(3, 1, 28, 28), torch.tensor([0, 1, 2]))
     assert rows[-1] == LayerShape("embed", "Embedding", (3, 8 * 7 * 7), 10 * 8 * 7 * 7)
     assert rows[0].name == "body.net.0" and rows[-2].output_shape == (3, 1, 1, 1)  # psi, before the sum
     table = format_layer_shapes(rows).splitlines()
     assert table[1].startswith("body.net.0  Conv2d") and len({len(line) for line in table}) == 1
+
+
+# -- receptive fields (lesson 05; the PatchGAN's own are in tests/papers/test_pix2pix.py) ------------
+def test_receptive_field_by_hand():
+    assert receptive_field([(3, 1), (3, 1)]) == 5
+    assert receptive_field([(3, 2), (3, 2)]) == 7
+    assert receptive_field([(3, 1, 2)]) == 5  # dilation 2: a 3 x 3 kernel spread over 5 pixels
+    assert receptive_field([nn.Conv2d(1, 1, 3, padding=1), nn.MaxPool2d(2), nn.Conv2d(1, 1, 3)]) == 8
+    assert receptive_field([(4, 2), (4, 2), (4, 2), (4, 1), (4, 1)]) == 70  # the classic PatchGAN's stack
+
+
+def test_receptive_field_steps_and_their_table():
+    layers = [(4, 2), (3, 1, 2), (2, 2)]
+    # field += (k - 1) * d * jump, then jump *= s:  1 + 3 = 4 (jump 2), 4 + 2*2*2 = 12 (jump 2), 12 + 1*2 = 14
+    assert receptive_field_steps(layers) == [("0", 4, 2, 1, 4), ("1", 3, 1, 2, 12), ("2", 2, 2, 2, 14)]
+    assert format_receptive_field(layers).splitlines() == [
+        "layer   kernel stride  jump  field",
+        "0            4      2     1      4",
+        "1            3      1     2     12",
+        "2            2      2     2     14",
+    ]
+
+
+def test_receptive_field_reads_a_model_by_its_leaf_layers_in_order():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(), nn.Sequential(nn.Conv2d(2, 2, 3, 2)))
+    assert [row[0] for row in receptive_field_steps(model)] == ["0", "3.0"]  # norms and activations change nothing
+    assert receptive_field(model) == 5
+
+
+@pytest.mark.parametrize("layers", [
+    [nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Conv2d(2, 2, 3)],                                          # 5
+    [nn.Conv2d(1, 2, 3, stride=2, padding=1), nn.Conv2d(2, 2, 5, padding=2)],                       # 11
+    [nn.Conv2d(1, 2, 3, padding=1), nn.MaxPool2d(2), nn.Conv2d(2, 2, 3, padding=2, dilation=2)],    # 12
+    [nn.Conv2d(1, 2, 7, stride=3), nn.AvgPool2d(3, stride=2), nn.Conv2d(2, 1, 2)],                  # 19
+    [nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.InstanceNorm2d(2), nn.Conv2d(2, 1, 3)],              # 5
+    [nn.Conv2d(1, 1, 1), nn.Conv2d(1, 1, 1)],                                                       # 1
+])
+def test_receptive_field_agrees_with_a_measurement(layers):
+    model = nn.Sequential(*layers)
+    assert measure_receptive_field(model, size=64) == receptive_field(model)
+
+
+def test_measure_receptive_field_leaves_the_model_alone():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.MaxPool2d(2), nn.Conv2d(2, 1, 3)).train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    assert measure_receptive_field(model, size=32) == 8 == receptive_field(model)
+    assert model.training and isinstance(model[1], nn.BatchNorm2d) and isinstance(model[2], nn.MaxPool2d)
+    assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())  # it probed a copy
+
+
+@pytest.mark.parametrize("layers, match", [
+    ([nn.Conv2d(1, 1, 3), nn.ConvTranspose2d(1, 1, 3)], "layer 1 is a ConvTranspose2d, for which the recurrence"),
+    ([nn.Conv2d(1, 1, 3), nn.Upsample(scale_factor=2)], "layer 1 is a Upsample"),
+    ([nn.ReLU()], "no convolution or pooling layer"),
+    ([(3, 1), (3, 0)], r"item 1 is \(3, 0\)"),
+    ([(3, 1), "conv"], "item 1 is 'conv'"),
+    ([nn.Conv2d(1, 1, (3, 5))], r"square kernels and equal strides only; got \(3, 5\)"),
+])
+def test_receptive_field_refuses_what_the_recurrence_cannot_read(layers, match):
+    with pytest.raises(ValueError, match=match):
+        receptive_field(layers)
+
+
+def test_measure_receptive_field_errors():
+    stack = nn.Sequential(*[nn.Conv2d(1, 1, 3) for _ in range(10)])  # a field of 21 pixels
+    with pytest.raises(ValueError, match="reaches the border of the 22 x 22 input; pass a larger size"):
+        measure_receptive_field(stack, size=22)
+    assert measure_receptive_field(stack, size=32) == 21
+    with pytest.raises(ValueError, match="found no convolution"):
+        measure_receptive_field(nn.Sequential(nn.MaxPool2d(2)))
+    with pytest.raises(ValueError, match=r"returns a map \(N, C, h, w\); got \(1, 9\)"):
+        measure_receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3), nn.Flatten()), size=5)

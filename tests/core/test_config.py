@@ -1,10 +1,10 @@
-"""ganlib.config: the run mode switch and per-mode settings."""
+"""ganlib.config: the run mode switch, per-mode settings, and whether widgets can render."""
 
 import pytest
 import torch
 
 from ganlib import config
-from ganlib.config import MODES, PerMode, Settings, per_mode, run_mode, settings
+from ganlib.config import MODES, PerMode, Settings, interactive, per_mode, run_mode, settings
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -81,3 +81,34 @@ def test_settings_repr_shows_mode_and_values():
 def test_settings_repr_without_values():
     assert repr(settings(mode="smoke")).splitlines() == [
         f"run mode: smoke  (set {config.ENV_VAR}=smoke|cpu|full to change it)"]
+
+
+# -- interactive (widgets and live progress bars) ----------------------------------------------------
+def test_not_interactive_outside_a_kernel(monkeypatch):
+    monkeypatch.delenv("GANLIB_WIDGETS", raising=False)
+    assert interactive() is False
+
+
+@pytest.mark.parametrize("value", ["static", "STATIC", " off ", "0", "false", "no"])
+def test_not_interactive_when_switched_off(monkeypatch, value):
+    class Kernel:  # even inside a kernel
+        kernel = object()
+
+    import IPython
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Kernel())
+    monkeypatch.setenv("GANLIB_WIDGETS", value)
+    assert interactive() is False
+    monkeypatch.setenv("GANLIB_WIDGETS", "")
+    assert interactive() is True
+
+
+def test_not_interactive_in_a_plain_ipython_shell(monkeypatch):
+    class Terminal:  # IPython without a kernel (a terminal shell): no widget front end
+        pass
+
+    import IPython
+
+    monkeypatch.delenv("GANLIB_WIDGETS", raising=False)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Terminal())
+    assert interactive() is False

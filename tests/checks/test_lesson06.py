@@ -1,30 +1,23 @@
-"""The lesson 06 checkers: the solutions pass, each typical slip gets its own hint, the random state is kept."""
-
-import importlib.util
-from pathlib import Path
+"""Lesson 06 (CycleGAN): every hint of check_cycle_consistency and check_pool_query, each triggered by a wrong
+answer; the random state is kept."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 
 from ganlib.checks import check_cycle_consistency, check_pool_query
-from ganlib.translation import ImagePool
+from ganlib.papers.cyclegan import CYCLE_WEIGHT, ImagePool, cycle_loss
 
-ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("solutions_06", ROOT / "solutions" / "06_cyclegan.py")
-solutions = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(solutions)
+NB = "06_cyclegan"
 
 
 # -- cycle consistency -----------------------------------------------------------------------------
-def test_cycle_solution_passes():
-    result = check_cycle_consistency(solutions.cycle_consistency)
+def test_cycle_solution_passes(solution):
+    result = check_cycle_consistency(solution(NB, "cycle_consistency"))
     assert result.passed, result.message
 
 
 def test_cycle_with_the_library_pieces_passes():
-    from ganlib.translation import CYCLE_WEIGHT, cycle_loss
-
     def with_ganlib(G_AB, G_BA, a, b):
         return CYCLE_WEIGHT * (cycle_loss(G_BA(G_AB(a)), a) + cycle_loss(G_AB(G_BA(b)), b))
 
@@ -49,7 +42,7 @@ def test_cycle_with_the_library_pieces_passes():
     (lambda G, F_, a, b: 10 * ((F_(G(a)) - a).abs().mean((1, 2, 3)) + (G(F_(b)) - b).abs().mean((1, 2, 3))),
      "Return one number"),
     (lambda G, F_, a, b: 3.0, "as a tensor"),
-    (lambda G, F_, a, b: 10 * (F.l1_loss(F_(G(a)), a) + F.l1_loss(G(F_(b)), a)), "should be"),
+    (lambda G, F_, a, b: 10 * (F.l1_loss(F_(G(a)), a) + F.l1_loss(G(F_(b)), a)), "Compute 10 * (mean |G_BA(G_AB(a))"),
 ])
 def test_cycle_typical_slips_get_their_hint(fn, words):
     result = check_cycle_consistency(fn)
@@ -57,13 +50,13 @@ def test_cycle_typical_slips_get_their_hint(fn, words):
 
 
 # -- the image pool --------------------------------------------------------------------------------
-def test_pool_solution_passes():
-    result = check_pool_query(solutions.pool_query)
+def test_pool_solution_passes(solution):
+    result = check_pool_query(solution(NB, "pool_query"))
     assert result.passed, result.message
 
 
 def test_pool_rules_agree_with_ganlib_image_pool():
-    """ganlib.translation.ImagePool follows the rules the exercise checks (one query, the same draws)."""
+    """ganlib.papers.cyclegan.ImagePool follows the rules the exercise checks (one query, the same draws)."""
     def via_image_pool(pool_images, fakes, size, p, generator):
         pool = ImagePool(size, swap_probability=p)
         pool.images, pool._generator = pool_images, generator
@@ -74,43 +67,67 @@ def test_pool_rules_agree_with_ganlib_image_pool():
 
 
 def _variant(*, detach=True, cap=True, flip=False, replace=True, store_returned=False, uniform=True,
-             global_rng=False, stack=True, size0=True):
+             global_rng=False, stack=True, size0=True, zero_is_unbounded=False, fill_returns_random=False,
+             take_out=False, index_first=False, store=lambda fake: fake, returns=True):
+    """The solution, or the same code with one of the usual slips (see the keyword arguments)."""
     def pool_query(pool_images, fakes, size, p, generator):
         if detach:
             fakes = fakes.detach()
-        if size == 0 and size0:
+        if size == 0 and size0 and not zero_is_unbounded:
             return fakes
         gen = None if global_rng else generator
         out = []
         for fake in fakes:
-            if len(pool_images) < size or not cap:
-                pool_images.append(fake)
-                out.append(fake)
+            if len(pool_images) < size or not cap or (zero_is_unbounded and size == 0):
+                pool_images.append(store(fake))
+                if fill_returns_random:  # "the pool always hands back a random stored image"
+                    out.append(pool_images[int(torch.randint(len(pool_images), (), generator=gen))])
+                else:
+                    out.append(fake)
                 continue
+            i = int(torch.randint(size, (), generator=gen)) if index_first else None
             draw = float(torch.rand((), generator=gen))
             if (draw >= p) if flip else (draw < p):
-                i = int(torch.randint(size, (), generator=gen)) if uniform else 0
-                out.append(pool_images[i])
-                if replace:
+                if i is None:
+                    i = int(torch.randint(size, (), generator=gen)) if uniform else 0
+                out.append(pool_images.pop(i) if take_out else pool_images[i])
+                if replace and not take_out:
                     pool_images[i] = fake
             else:
                 out.append(fake)
                 if store_returned:
                     pool_images[int(torch.randint(size, (), generator=gen))] = fake
-        return torch.stack(out) if stack else out
+        if returns:
+            return torch.stack(out) if stack else out
     return pool_query
 
 
+def test_pool_variant_without_slips_passes():
+    assert check_pool_query(_variant()).passed
+    assert check_pool_query(_variant(index_first=True)).passed  # another order of the draws is fine
+
+
 @pytest.mark.parametrize("kwargs, words", [
+    # what comes back, and what the pool holds
+    (dict(stack=False), "torch.stack"),
+    (dict(returns=False), "Return a batch of the shape of `fakes`, (4, 1, 2, 2); got NoneType"),
+    (dict(store=lambda fake: fake.numpy()), "Keep the pool as the list you are given"),
+    # 1. filling up
+    (dict(fill_returns_random=True), "While the pool is not full, return the new fakes themselves"),
     (dict(detach=False), ".detach()"),
+    # 2. full at 10
     (dict(cap=False), "at most 10 images"),
+    # 3. size 0
+    (dict(size0=False), "size = 0, which means no pool"),
+    (dict(zero_is_unbounded=True), "With size = 0 there is no pool"),  # as queue.Queue(maxsize=0)
+    # 4. many queries on a full pool
+    (dict(take_out=True, index_first=True), "Once full, the pool must stay at its size (50)"),
     (dict(flip=True), "That is 1 - p"),
     (dict(replace=False), "lost or duplicated"),
     (dict(store_returned=True), "lost or duplicated"),
     (dict(uniform=False), "uniformly at random"),
+    # 5. its own random numbers
     (dict(global_rng=True), "generator=generator"),
-    (dict(stack=False), "torch.stack"),
-    (dict(size0=False), "size = 0, which means no pool"),
 ])
 def test_pool_typical_slips_get_their_hint(kwargs, words):
     result = check_pool_query(_variant(**kwargs))
@@ -120,6 +137,7 @@ def test_pool_typical_slips_get_their_hint(kwargs, words):
 def test_pool_that_never_swaps_or_always_swaps_is_caught():
     never = check_pool_query(lambda pool, fakes, size, p, gen: _variant()(pool, fakes, size, 0.0, gen))
     assert not never.passed and "about 50%" in never.message and "yours did for 0%" in never.message
+    assert "swap when it is below p" in never.message
     always = check_pool_query(lambda pool, fakes, size, p, gen: _variant()(pool, fakes, size, 1.0, gen))
     assert not always.passed and "yours did for 100%" in always.message
 
@@ -141,21 +159,12 @@ def test_pool_that_stores_nothing_is_caught():
 
 
 # -- both ------------------------------------------------------------------------------------------
-def _stub(*args):
-    raise NotImplementedError("later")
+@pytest.mark.parametrize("checker, name", [(check_cycle_consistency, "cycle_consistency"),
+                                           (check_pool_query, "pool_query")])
+def test_checkers_keep_the_notebooks_random_state(checker, name, solution, keeps_random_state):
+    assert keeps_random_state(checker, solution(NB, name)).passed
 
 
-@pytest.mark.parametrize("checker", [check_cycle_consistency, check_pool_query])
-def test_untouched_stub_and_errors(checker):
-    assert "Not done yet" in checker(_stub).message
-    assert "raised ZeroDivisionError" in checker(lambda *args: 1 / 0).message
-    assert "Expected a function" in checker(3).message
-
-
-@pytest.mark.parametrize("checker, fn", [(check_cycle_consistency, solutions.cycle_consistency),
-                                         (check_pool_query, solutions.pool_query)])
-def test_checkers_keep_the_notebooks_random_state(checker, fn):
-    torch.manual_seed(123)
-    state = torch.get_rng_state()
-    assert checker(fn).passed
-    assert torch.equal(torch.get_rng_state(), state)
+def test_pool_check_keeps_the_random_state_of_a_pool_on_global_numbers(keeps_random_state):
+    """Even a pool that (wrongly) draws from the global random numbers leaves the notebook's state as it was."""
+    assert not keeps_random_state(check_pool_query, _variant(global_rng=True)).passed

@@ -1,4 +1,4 @@
-"""ganlib.translation_data: the offline edges2digits / thin2thick sets made from MNIST, their cache, and the
+"""ganlib.datasets.translation: the offline edges2digits / thin2thick sets made from MNIST, their cache, and the
 readers of real Pix2Pix / CycleGAN folders (lessons 05 and 06)."""
 
 import torch
@@ -6,11 +6,11 @@ import torch.nn.functional as F
 import pytest
 from PIL import Image
 
-from ganlib import translation_data as td
 from ganlib.data import load_mnist
-from ganlib.translation_data import (EDGE_THRESHOLD, IMG_SIZE, PairedData, UnpairedData, crop_to_28, edge_map,
-                                     load_paired, load_unpaired, make_edges2digits, make_thin2thick, read_image_folder,
-                                     read_paired_folder, thicken, unpaired_split)
+from ganlib.datasets import translation as td
+from ganlib.datasets.translation import (EDGE_THRESHOLD, IMG_SIZE, PairedData, UnpairedData, crop_to_28, edge_map,
+                                         load_paired, load_unpaired, make_edges2digits, make_thin2thick,
+                                         read_image_folder, read_paired_folder, thicken, unpaired_split)
 
 
 @pytest.fixture

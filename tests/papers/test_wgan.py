@@ -1,4 +1,4 @@
-"""ganlib.wgan (lesson 04): the two toy distances against numbers known exactly, and weight clipping."""
+"""ganlib.papers.wgan (lesson 04): the two toy distances against numbers known exactly, and weight clipping."""
 
 import math
 import re
@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from ganlib.models import DCGANDiscriminator
-from ganlib.wgan import clip_weights, js_divergence, wasserstein_1d
+from ganlib.papers.dcgan import DCGANDiscriminator
+from ganlib.papers.wgan import clip_weights, js_divergence, wasserstein_1d
 
 GRID = torch.linspace(-2, 6, 8_001, dtype=torch.float64)  # steps of 0.001
 

@@ -7,11 +7,15 @@ import pytest
 import torch
 from torch import nn
 
-from ganlib.data import fixed_noise
 from ganlib.losses import AdversarialLoss
-from ganlib.models import DCGANDiscriminator, DCGANGenerator
+from ganlib.papers.cgan import ConditionalGenerator
+from ganlib.papers.cyclegan import ImagePool
+from ganlib.papers.dcgan import DCGANDiscriminator, DCGANGenerator
+from ganlib.papers.gan import MLPDiscriminator, MLPGenerator
+from ganlib.sampling import fixed_noise, generate
+from ganlib.schedules import linear_decay
 from ganlib.training import (CHECKPOINT_VERSION, Callback, CheckpointError, History, Trainer, TrainingDiverged,
-                             gan_steps, generate, set_requires_grad)
+                             frozen, gan_steps)
 
 
 def _clone(state):
@@ -22,9 +26,10 @@ def _changed(before, after):
     return {k for k in before if not torch.equal(before[k], after[k])}
 
 
-def _trainer(g, **kwargs):
+def _trainer(g, extra=None, **kwargs):
     kwargs.setdefault("progress", False)
-    return Trainer(g["G"], g["D"], g["opt_g"], g["opt_d"], g["d_step"], g["g_step"], g["batches"], **kwargs)
+    state = {name: g[name] for name in ("G", "D", "opt_g", "opt_d")} | (extra or {})
+    return Trainer(state, g["d_step"], g["g_step"], g["batches"], **kwargs)
 
 
 # -- History ---------------------------------------------------------------------------------------
@@ -104,67 +109,63 @@ def test_gan_steps_on_dcgan_touch_only_their_own_weights():
     assert not _changed(d1, params(D)) and _changed(g1, params(G))
 
 
-def test_set_requires_grad():
-    model = nn.Linear(2, 2)
-    set_requires_grad(model, False)
-    assert not any(p.requires_grad for p in model.parameters())
-    set_requires_grad(model, True)
-    assert all(p.requires_grad for p in model.parameters())
+def test_frozen_switches_gradients_off_and_restores_each_flag():
+    a, b = nn.Linear(2, 2), nn.Linear(2, 2)
+    b.bias.requires_grad_(False)  # a flag that was off before stays off after
+    with frozen(a, b):
+        assert not any(p.requires_grad for m in (a, b) for p in m.parameters())
+        out = a(torch.ones(1, 2, requires_grad=True)).sum()
+    out.backward()  # gradients flowed through a to its input, none into a's weights
+    assert a.weight.grad is None
+    assert a.weight.requires_grad and a.bias.requires_grad and b.weight.requires_grad
+    assert not b.bias.requires_grad
+    with pytest.raises(RuntimeError, match="boom"):
+        with frozen(a):
+            raise RuntimeError("boom")
+    assert a.weight.requires_grad  # restored when the block raises, too
 
 
-# -- generate --------------------------------------------------------------------------------------
-def test_generate_cpu_eval_chunks_and_restores_mode(gan):
-    G = gan["G"]
-    G.bn_probe = nn.BatchNorm1d(4)  # a module whose output depends on train/eval mode
-    modes = []
-    G.register_forward_pre_hook(lambda m, inp: modes.append(m.training))
-    z = fixed_noise(7, 4)
-    out = generate(G, z, batch_size=3)
-    assert out.device.type == "cpu" and out.shape == (7, 1, 8, 8) and not out.requires_grad
-    assert modes == [False, False, False]  # 3 + 3 + 1, in eval mode
-    assert G.training
-    with torch.no_grad():
-        G.eval()
-        assert torch.allclose(out, G(z))
-    G.eval()
-    generate(G, z)
-    assert not G.training  # eval stays eval
-
-
-def test_generate_passes_labels_to_a_conditional_generator():
-    from ganlib.models import ConditionalGenerator
-
-    torch.manual_seed(0)
-    G = ConditionalGenerator(z_dim=4, n_classes=3, width=2)
-    z, y = fixed_noise(7, 4), torch.tensor([0, 1, 2, 0, 1, 2, 0])
-    out = generate(G, z, y, batch_size=3)
-    G.eval()
-    with torch.no_grad():
-        assert torch.allclose(out, G(z, y), atol=1e-6)
-    with pytest.raises(ValueError, match="one label per noise vector; got 2 labels for 7"):
-        generate(G, z, y[:2])
-
-
+# -- snapshots --------------------------------------------------------------------------------------
 def test_snapshots_of_a_conditional_generator_use_the_fixed_labels(gan):
-    from ganlib.models import ConditionalGenerator
-
     seen = []
     G = ConditionalGenerator(z_dim=4, n_classes=3, img_size=28, width=2)
     G.register_forward_pre_hook(lambda m, inputs: seen.append(inputs[1].clone()))
     labels = torch.tensor([2, 1, 0, 2])
-    trainer = Trainer(G, gan["D"], gan["opt_g"], gan["opt_d"], lambda b: {}, lambda b: {}, gan["batches"],
-                      fixed_noise=fixed_noise(4, 4), fixed_labels=labels, snapshot_every=1, progress=False)
+    trainer = Trainer({"G": G}, lambda b: {}, lambda b: {}, gan["batches"],
+                      fixed_inputs=(fixed_noise(4, 4), labels), snapshot_every=1, progress=False)
     trainer.fit(2)
     assert len(trainer.snapshots) == 3 and all(torch.equal(s, labels) for s in seen)
-    with pytest.raises(ValueError, match="one label per fixed noise vector; got 3 labels and 4 noise vectors"):
-        Trainer(G, gan["D"], gan["opt_g"], gan["opt_d"], lambda b: {}, lambda b: {}, gan["batches"],
-                fixed_noise=fixed_noise(4, 4), fixed_labels=labels[:3])
+    with pytest.raises(ValueError, match="fixed_inputs needs one row per sample .* got inputs of 4, 3 rows"):
+        Trainer({"G": G}, lambda b: {}, lambda b: {}, gan["batches"], fixed_inputs=(fixed_noise(4, 4), labels[:3]))
+    with pytest.raises(ValueError, match=r"write \(z,\) for noise alone"):
+        Trainer({"G": G}, lambda b: {}, lambda b: {}, gan["batches"], fixed_inputs=fixed_noise(4, 4))
+
+
+class _ThreeInputs(nn.Module):
+    """A generator of three inputs, as InfoGAN's G(z, category, continuous codes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(()))
+
+    def forward(self, z, category, codes):
+        return (self.scale * (z.sum(1) + category.float() + codes.sum(1))).view(-1, 1, 1, 1).tanh()
+
+
+def test_snapshots_take_any_tuple_of_fixed_inputs(gan):
+    G = _ThreeInputs()
+    inputs = (fixed_noise(5, 3), torch.arange(5), torch.linspace(-1, 1, 10).view(5, 2))
+    trainer = Trainer({"G": G}, None, lambda b: {}, gan["batches"], fixed_inputs=inputs, snapshot_every=2,
+                      progress=False)
+    trainer.fit(2)
+    assert [s for s, _ in trainer.snapshots] == [0, 2]
+    assert torch.equal(trainer.snapshots[-1][1], G(*inputs).detach())
 
 
 # -- Trainer.fit -----------------------------------------------------------------------------------
 def test_fit_runs_logs_and_snapshots(gan):
     z = fixed_noise(6, 4)
-    trainer = _trainer(gan, fixed_noise=z, snapshot_every=4)
+    trainer = _trainer(gan, fixed_inputs=(z,), snapshot_every=4)
     history = trainer.fit(10)
     assert history is trainer.history and trainer.step == 10
     for name in ("d_loss", "d_real", "d_fake", "g_loss"):
@@ -178,7 +179,7 @@ def test_fit_runs_logs_and_snapshots(gan):
 
 
 def test_fit_continues_and_refuses_to_go_back(gan):
-    trainer = _trainer(gan, fixed_noise=fixed_noise(2, 4), snapshot_every=5)
+    trainer = _trainer(gan, fixed_inputs=(fixed_noise(2, 4),), snapshot_every=5)
     trainer.fit(3)
     trainer.fit(7)
     assert trainer.step == 7 and trainer.history["g_loss"][0] == list(range(1, 8))
@@ -204,7 +205,58 @@ def test_n_critic_discriminator_steps_per_generator_step(gan, n_critic):
     trainer = _trainer(gan, n_critic=n_critic)
     trainer.fit(4)
     assert calls == (["d"] * n_critic + ["g"]) * 4
-    assert len(trainer.history["d_loss"][0]) == 4  # logged once per step: the last critic step's values
+    assert len(trainer.history["d_loss"][0]) == 4  # logged once per generator step
+
+
+def test_critic_logs_are_averaged_over_the_critic_steps(gan):
+    values = iter([1.0, 2.0, 6.0, 10.0, 20.0, 30.0])
+    trainer = _trainer(gan, n_critic=3)
+    trainer.d_step = lambda batch: {"d_loss": next(values), "w": torch.tensor(1.0)}
+    trainer.g_step = lambda batch: {"g_loss": 0.5}
+    trainer.fit(2)
+    assert trainer.history["d_loss"] == ([1, 2], [3.0, 20.0])  # (1 + 2 + 6) / 3 and (10 + 20 + 30) / 3
+    assert trainer.history["w"][1] == [1.0, 1.0] and trainer.history["g_loss"][1] == [0.5, 0.5]
+
+
+def test_a_step_function_reads_the_current_step(gan):
+    seen = []
+
+    def g_step(batch):  # e.g. ProGAN's fade-in: alpha grows with the step
+        seen.append((trainer.step, min(1.0, trainer.step / 4)))
+        return {"alpha": seen[-1][1]}
+
+    trainer = Trainer({"G": gan["G"]}, None, g_step, gan["batches"], progress=False)
+    trainer.fit(3)
+    trainer.fit(6)
+    assert [s for s, _ in seen] == [0, 1, 2, 3, 4, 5]  # the steps done before this one
+    assert trainer.history["alpha"] == ([1, 2, 3, 4, 5, 6], [0.0, 0.25, 0.5, 0.75, 1.0, 1.0])
+
+
+def test_a_phase_without_discriminator_steps_then_an_adversarial_phase(gan):
+    """SRGAN-style: pre-train G alone (d_step=None), then swap in the adversarial steps."""
+    calls, batches_seen = [], []
+    d_step, g_step = gan["d_step"], gan["g_step"]
+    pretrain = lambda batch: calls.append("pre") or batches_seen.append(batch) or {"pixel": 0.0}  # noqa: E731
+    trainer = Trainer({"G": gan["G"], "D": gan["D"]}, None, pretrain, gan["batches"], n_critic=2, progress=False)
+    d_before = _clone(gan["D"].state_dict())
+    trainer.fit(3)
+    assert calls == ["pre"] * 3 and len(batches_seen) == 3  # a fresh batch for every generator step
+    assert not torch.equal(batches_seen[0], batches_seen[1])
+    assert not _changed(d_before, gan["D"].state_dict())  # no discriminator step ran
+    trainer.d_step = lambda batch: calls.append("d") or d_step(batch)
+    trainer.g_step = lambda batch: calls.append("g") or g_step(batch)
+    trainer.fit(4)
+    assert calls[3:] == ["d", "d", "g"] and _changed(d_before, gan["D"].state_dict())
+    assert trainer.history["pixel"][0] == [1, 2, 3] and trainer.history["g_loss"][0] == [4]
+
+
+@pytest.mark.parametrize("n_critic", [1, 3])
+def test_schedulers_in_the_state_step_once_per_generator_step(gan, n_critic):
+    sched_g, sched_d = linear_decay(gan["opt_g"], 2, 8), linear_decay(gan["opt_d"], 2, 8)
+    trainer = _trainer(gan, {"sched_g": sched_g, "sched_d": sched_d}, n_critic=n_critic)
+    trainer.fit(5)
+    assert sched_g.last_epoch == sched_d.last_epoch == 5
+    assert gan["opt_d"].param_groups[0]["lr"] == pytest.approx(1e-3 * (1 - 3 / 8))
 
 
 def test_each_discriminator_step_draws_a_fresh_batch_and_g_reuses_the_last(gan):
@@ -221,8 +273,21 @@ def test_each_discriminator_step_draws_a_fresh_batch_and_g_reuses_the_last(gan):
 def test_trainer_rejects_bad_settings(gan):
     with pytest.raises(ValueError, match="n_critic must be a positive integer; got 0"):
         _trainer(gan, n_critic=0)
-    with pytest.raises(ValueError, match="snapshot_every and checkpoint_every must be >= 1; got 0, 500"):
+    with pytest.raises(ValueError, match="snapshot_every must be a positive integer; got 0"):
         _trainer(gan, snapshot_every=0)
+    with pytest.raises(ValueError, match=r"with the generator as 'G', e.g. dict\(G=G, D=D.*got 'D'"):
+        Trainer({"D": gan["D"]}, gan["d_step"], gan["g_step"], gan["batches"])
+    with pytest.raises(ValueError, match="state maps names .* got 'x': int"):
+        _trainer(gan, {"x": 3})
+    with pytest.raises(ValueError, match="d_step .* and g_step must be functions .* got int and function"):
+        Trainer({"G": gan["G"]}, 3, gan["g_step"], gan["batches"])
+
+
+def test_a_step_that_returns_no_dict_is_refused_clearly(gan):
+    trainer = _trainer(gan)
+    trainer.g_step = lambda batch: 1.5
+    with pytest.raises(TypeError, match="must return a dict of numbers to log.*got float"):
+        trainer.fit(1)
 
 
 def test_callbacks_are_called(gan):
@@ -298,8 +363,8 @@ def test_keyboard_interrupt_saves_a_checkpoint(gan, tmp_path, capsys):
 
 
 # -- checkpoints -----------------------------------------------------------------------------------
-def _run(g, steps, **kwargs):
-    trainer = _trainer(g, **kwargs)
+def _run(g, steps, extra=None, **kwargs):
+    trainer = _trainer(g, extra, **kwargs)
     trainer.fit(steps)
     return trainer
 
@@ -322,21 +387,21 @@ def _assert_states_equal(a, b):
 def test_resumed_run_equals_an_uninterrupted_one(gan_factory, tmp_path):
     k = 5
     z = fixed_noise(4, 4)
-    whole = _run(gan_factory(seed=0), 2 * k, fixed_noise=z, snapshot_every=k)
+    whole = _run(gan_factory(seed=0), 2 * k, fixed_inputs=(z,), snapshot_every=k)
 
-    first = _run(gan_factory(seed=0), k, fixed_noise=z, snapshot_every=k, checkpoint=tmp_path / "ckpt.pt")
+    first = _run(gan_factory(seed=0), k, fixed_inputs=(z,), snapshot_every=k, checkpoint=tmp_path / "ckpt.pt")
     assert (tmp_path / "ckpt.pt").is_file() and not (tmp_path / "ckpt.pt.tmp").exists()
     torch.manual_seed(999)  # the RNG moves on in between, as after a restart
     torch.randn(100)
 
     fresh = gan_factory(seed=1)  # other initial weights and another batch order: all must come from the file
     assert not torch.equal(fresh["G"].net[0].weight, first.G.net[0].weight)
-    resumed = _trainer(fresh, fixed_noise=z, snapshot_every=k)
+    resumed = _trainer(fresh, fixed_inputs=(z,), snapshot_every=k)
     assert resumed.load(tmp_path / "ckpt.pt") is resumed and resumed.step == k
     resumed.fit(2 * k)
 
     for name in ("G", "D", "opt_g", "opt_d"):
-        _assert_states_equal(getattr(whole, name).state_dict(), getattr(resumed, name).state_dict())
+        _assert_states_equal(whole.state[name].state_dict(), resumed.state[name].state_dict())
     assert whole.history.state_dict() == resumed.history.state_dict()
     assert [s for s, _ in whole.snapshots] == [s for s, _ in resumed.snapshots] == [0, k, 2 * k]
     for (_, a), (_, b) in zip(whole.snapshots, resumed.snapshots):
@@ -346,14 +411,15 @@ def test_resumed_run_equals_an_uninterrupted_one(gan_factory, tmp_path):
 
 
 def test_checkpoint_loads_with_weights_only(gan, tmp_path):
-    trainer = _run(gan, 3, fixed_noise=fixed_noise(2, 4), checkpoint=tmp_path / "sub" / "c.pt")
+    trainer = _run(gan, 3, fixed_inputs=(fixed_noise(2, 4),), checkpoint=tmp_path / "sub" / "c.pt")
     state = torch.load(tmp_path / "sub" / "c.pt", weights_only=True)
     assert state["version"] == CHECKPOINT_VERSION and state["step"] == 3
-    assert set(state) >= {"G", "D", "opt_g", "opt_d", "batches", "rng", "history", "snapshot_steps",
+    assert set(state) == {"version", "step", "state", "batches", "rng", "history", "snapshot_steps",
                           "snapshot_images"}
+    assert set(state["state"]) == {"G", "D", "opt_g", "opt_d"}
     assert state["history"] == trainer.history.state_dict()
     assert state["snapshot_steps"] == [0, 3]
-    _assert_states_equal(state["G"], trainer.G.state_dict())
+    _assert_states_equal(state["state"]["G"], trainer.G.state_dict())
 
 
 def test_checkpoint_every(gan, tmp_path):
@@ -400,32 +466,26 @@ def test_load_foreign_file(gan, tmp_path):
     with pytest.raises(CheckpointError, match="not a ganlib checkpoint"):
         _trainer(gan).load(tmp_path / "other.pt")
     torch.save({"version": 99}, tmp_path / "future.pt")
-    with pytest.raises(CheckpointError, match="version 99 is not 1"):
+    with pytest.raises(CheckpointError, match="version 99 is not 2: it was written by another version"):
         _trainer(gan).load(tmp_path / "future.pt")
 
 
 def test_load_checkpoint_of_other_models(gan, gan_factory, tmp_path):
-    from ganlib.models import MLPDiscriminator, MLPGenerator
-
     path = _run(gan, 1).save(tmp_path / "c.pt")
     other = gan_factory()
     other["G"] = MLPGenerator(4, (1, 8, 8), hidden=(32,))  # wider than the checkpoint's
     other["D"] = MLPDiscriminator((1, 8, 8), hidden=(32,))
-    with pytest.raises(CheckpointError, match=r"(?s)does not fit these models or optimisers: .*size mismatch for net\.0\.weight"):
+    with pytest.raises(CheckpointError, match=r"(?s)state for 'G' does not fit it: .*size mismatch for net\.0\.weight"):
         _trainer(other).load(path)
 
 
-# -- extra state: image pools and schedulers (lesson 06) ---------------------------------------------
+# -- everything in one state: image pools, schedulers, extra networks -------------------------------
 def _pooled_gan(gan_factory, seed=0):
     """The test GAN with CycleGAN's extras: D learns from an image pool, both learning rates decay."""
-    from ganlib.translation import ImagePool, linear_decay
-
     g = gan_factory(seed=seed)
     G, D, opt_d = g["G"], g["D"], g["opt_d"]
     pool = ImagePool(size=5, seed=seed)
-    sched_g, sched_d = linear_decay(g["opt_g"], 3, 10), linear_decay(opt_d, 3, 10)
     loss = AdversarialLoss("lsgan")
-    g_step = g["g_step"]
 
     def d_step(real):
         with torch.no_grad():
@@ -434,91 +494,102 @@ def _pooled_gan(gan_factory, seed=0):
         opt_d.zero_grad(set_to_none=True)
         parts.total.backward()
         opt_d.step()
-        sched_d.step()
         return {"d_loss": parts.total}
 
-    def g_step_decayed(batch):
-        logs = g_step(batch)
-        sched_g.step()
-        return logs
-
-    g.update(d_step=d_step, g_step=g_step_decayed)
-    extra = {"pool": pool, "sched_g": sched_g, "sched_d": sched_d}
+    g.update(d_step=d_step)
+    extra = {"pool": pool, "sched_g": linear_decay(g["opt_g"], 3, 10), "sched_d": linear_decay(opt_d, 3, 10)}
     return g, extra
 
 
 def test_resumed_run_with_pool_and_schedulers_equals_an_uninterrupted_one(gan_factory, tmp_path):
     k = 4
     g, extra = _pooled_gan(gan_factory)
-    whole = _run(g, 2 * k, extra_state=extra)
-    assert len(extra["pool"]) == 5 and whole.opt_g.param_groups[0]["lr"] < 1e-3  # full, and decaying
+    whole = _run(g, 2 * k, extra)
+    assert len(extra["pool"]) == 5 and whole.state["opt_g"].param_groups[0]["lr"] < 1e-3  # full, and decaying
 
     g, extra = _pooled_gan(gan_factory)
-    _run(g, k, extra_state=extra, checkpoint=tmp_path / "c.pt")
+    _run(g, k, extra, checkpoint=tmp_path / "c.pt")
     state = torch.load(tmp_path / "c.pt", weights_only=True)
-    assert set(state["extra"]) == {"pool", "sched_g", "sched_d"} and len(state["extra"]["pool"]["images"]) == 5
+    assert set(state["state"]) == {"G", "D", "opt_g", "opt_d", "pool", "sched_g", "sched_d"}
+    assert len(state["state"]["pool"]["images"]) == 5
     torch.manual_seed(999)
     torch.randn(100)
 
     fresh, fresh_extra = _pooled_gan(gan_factory, seed=1)  # other weights, pool draws and batch order
-    resumed = _trainer(fresh, extra_state=fresh_extra).load(tmp_path / "c.pt")
+    resumed = _trainer(fresh, fresh_extra).load(tmp_path / "c.pt")
     assert fresh_extra["sched_g"].last_epoch == k and len(fresh_extra["pool"]) == 5
     resumed.fit(2 * k)
 
-    for name in ("G", "D", "opt_g", "opt_d"):
-        _assert_states_equal(getattr(whole, name).state_dict(), getattr(resumed, name).state_dict())
-    for name in ("pool", "sched_g", "sched_d"):
-        _assert_states_equal(whole.extra_state[name].state_dict(), resumed.extra_state[name].state_dict())
-    assert whole.extra_state["sched_d"].get_last_lr() == resumed.extra_state["sched_d"].get_last_lr()
-    assert whole.opt_g.param_groups[0]["lr"] == resumed.opt_g.param_groups[0]["lr"]
+    assert whole.state.keys() == resumed.state.keys()
+    for name in whole.state:
+        _assert_states_equal(whole.state[name].state_dict(), resumed.state[name].state_dict())
+    assert whole.state["sched_d"].get_last_lr() == resumed.state["sched_d"].get_last_lr()
+    assert whole.state["opt_g"].param_groups[0]["lr"] == resumed.state["opt_g"].param_groups[0]["lr"]
     assert whole.history.state_dict() == resumed.history.state_dict()
 
 
-def test_extra_state_names_must_match_the_checkpoint(gan_factory, tmp_path):
+def _gan_with_q_head(gan_factory, seed=0):
+    """An InfoGAN-like set-up: an extra network Q and its optimiser, trained in the generator's step,
+    with n_critic = 2, a step-dependent weight and a schedule."""
+    g = gan_factory(seed=seed)
+    torch.manual_seed(seed + 10)
+    Q = nn.Linear(64, 2)
+    opt_q = torch.optim.Adam([*g["G"].parameters(), *Q.parameters()], lr=1e-3)
+    G, g_step = g["G"], g["g_step"]
+    holder = {}
+
+    def q_step(batch):
+        logs = g_step(batch)
+        weight = min(1.0, holder["trainer"].step / 4)  # reads the current step, like a fade-in
+        z = torch.randn(len(batch), 4)
+        code = z[:, :2]
+        info = weight * (Q(G(z).flatten(1)) - code).square().mean()
+        opt_q.zero_grad(set_to_none=True)
+        info.backward()
+        opt_q.step()
+        return {**logs, "info": info}
+
+    g.update(g_step=q_step)
+    extra = {"Q": Q, "opt_q": opt_q, "sched_g": linear_decay(g["opt_g"], 2, 6)}
+    return g, extra, holder
+
+
+def test_resumed_run_with_an_extra_network_and_n_critic_equals_an_uninterrupted_one(gan_factory, tmp_path):
+    k = 3
+    g, extra, holder = _gan_with_q_head(gan_factory)
+    whole = holder["trainer"] = _trainer(g, extra, n_critic=2, fixed_inputs=(fixed_noise(3, 4),), snapshot_every=k)
+    whole.fit(2 * k)
+
+    g, extra, holder = _gan_with_q_head(gan_factory)
+    first = holder["trainer"] = _trainer(g, extra, n_critic=2, fixed_inputs=(fixed_noise(3, 4),), snapshot_every=k,
+                                         checkpoint=tmp_path / "c.pt")
+    first.fit(k)
+    torch.manual_seed(999)
+    fresh, fresh_extra, holder = _gan_with_q_head(gan_factory, seed=1)
+    resumed = holder["trainer"] = _trainer(fresh, fresh_extra, n_critic=2, fixed_inputs=(fixed_noise(3, 4),),
+                                           snapshot_every=k).load(tmp_path / "c.pt")
+    resumed.fit(2 * k)
+
+    for name in whole.state:
+        _assert_states_equal(whole.state[name].state_dict(), resumed.state[name].state_dict())
+    assert whole.history.state_dict() == resumed.history.state_dict()
+    assert whole.history["info"][1][0] == 0.0 and whole.history["info"][1][-1] > 0  # the weight grew with the step
+    for (a_step, a), (b_step, b) in zip(whole.snapshots, resumed.snapshots):
+        assert a_step == b_step and torch.equal(a, b)
+
+
+def test_state_names_must_match_the_checkpoint(gan_factory, tmp_path):
     g, extra = _pooled_gan(gan_factory)
-    path = _run(g, 2, extra_state=extra).save(tmp_path / "c.pt")
+    path = _run(g, 2, extra).save(tmp_path / "c.pt")
     g2, extra2 = _pooled_gan(gan_factory, seed=1)
     before = {k: v.clone() for k, v in g2["G"].state_dict().items()}
-    with pytest.raises(CheckpointError, match=r"it has no state for 'pool_b'.*same extra_state names"):
-        _trainer(g2, extra_state={**extra2, "pool_b": extra2["pool"]}).load(path)
+    with pytest.raises(CheckpointError, match=r"it has no state for 'pool_b'.*same state names"):
+        _trainer(g2, {**extra2, "pool_b": extra2["pool"]}).load(path)
     assert not _changed(before, g2["G"].state_dict())  # nothing was loaded
     with pytest.raises(CheckpointError, match=r"holds state for 'sched_d', which this trainer was not given"):
-        _trainer(g2, extra_state={"pool": extra2["pool"], "sched_g": extra2["sched_g"]}).load(path)
+        _trainer(g2, {"pool": extra2["pool"], "sched_g": extra2["sched_g"]}).load(path)
     with pytest.raises(CheckpointError, match=r"holds state for 'pool', 'sched_g', 'sched_d'"):
         _trainer(g2).load(path)
-
-
-def test_checkpoint_without_extra_loads_when_no_extra_state_is_given(gan, tmp_path):
-    trainer = _run(gan, 2)
-    state = trainer.state_dict()
-    assert state["extra"] == {}
-    del state["extra"]  # as written before extra_state existed
-    torch.save(state, tmp_path / "old.pt")
-    assert _trainer(gan).load(tmp_path / "old.pt").step == 2
-    from ganlib.translation import ImagePool
-    with pytest.raises(CheckpointError, match="it has no state for 'pool'"):
-        _trainer(gan, extra_state={"pool": ImagePool()}).load(tmp_path / "old.pt")
-
-
-def test_extra_state_load_gets_the_models_device_and_bad_objects_are_refused(gan, tmp_path):
-    class Recorder:
-        def __init__(self):
-            self.value, self.device = 1, "unset"
-
-        def state_dict(self):
-            return {"value": self.value}
-
-        def load_state_dict(self, state, device=None):
-            self.value, self.device = state["value"], device
-
-    rec = Recorder()
-    path = _run(gan, 1, extra_state={"rec": rec}).save(tmp_path / "c.pt")
-    other = Recorder()
-    other.value = 7
-    _trainer(gan, extra_state={"rec": other}).load(path)
-    assert other.value == 1 and other.device == torch.device("cpu")
-    with pytest.raises(ValueError, match="extra_state maps names .* got 'x': int"):
-        _trainer(gan, extra_state={"x": 3})
 
 
 def test_periodic_checkpoint_keeps_what_callbacks_logged(gan, tmp_path):
@@ -531,3 +602,18 @@ def test_periodic_checkpoint_keeps_what_callbacks_logged(gan, tmp_path):
         _trainer(gan, checkpoint=tmp_path / "c.pt", checkpoint_every=3, callbacks=[log_then_crash]).fit(6)
     state = torch.load(tmp_path / "c.pt", weights_only=True)
     assert state["step"] == 3 and state["history"]["cb"]["steps"] == [1, 2, 3]
+
+
+def test_gan_steps_give_the_relativistic_generator_loss_the_real_scores(gan_factory):
+    g = gan_factory()
+    seen = []
+    g["D"].register_forward_hook(lambda m, inputs, out: seen.append(inputs[0].detach().clone()))
+    d_step, g_step = gan_steps(g["G"], g["D"], g["opt_g"], g["opt_d"], AdversarialLoss("relativistic"), z_dim=4)
+    batch = next(g["batches"])
+    before = _clone(g["D"].state_dict())
+    logs = g_step(batch)
+    assert math.isfinite(float(logs["g_loss"].detach())) and not _changed(before, g["D"].state_dict())
+    assert len(seen) == 2 and any(torch.equal(x, batch) for x in seen)  # D saw the fakes and the real batch
+    seen.clear()
+    gan_steps(g["G"], g["D"], g["opt_g"], g["opt_d"], AdversarialLoss("hinge"), z_dim=4)[1](batch)
+    assert len(seen) == 1  # the other modes do not score the real batch in the generator's step

@@ -1,4 +1,4 @@
-"""ganlib.data: the shipped MNIST, whole-tensor datasets, random-permutation batches and noise."""
+"""ganlib.data: the shipped MNIST, whole-tensor datasets and random-permutation batches."""
 
 import gzip
 import os
@@ -12,10 +12,10 @@ import torch
 import torchvision
 
 from ganlib import data
-from ganlib.data import (DATASETS, MNIST_FILES, Batches, DatasetUnavailable, fixed_noise, load_dataset, load_mnist,
-                         prepare_mnist, sample_noise)
+from ganlib.data import DATASETS, MNIST_FILES, Batches, DatasetUnavailable, load_dataset, load_mnist, prepare_mnist
+from ganlib.utils import file_hash
 
-MNIST_GZ = Path(__file__).resolve().parent.parent / "data" / "mnist"  # the four .gz files shipped with the course
+MNIST_GZ = Path(__file__).resolve().parents[2] / "data" / "mnist"  # the four .gz files shipped with the course
 
 
 # -- prepare_mnist ---------------------------------------------------------------------------------
@@ -26,7 +26,7 @@ def test_prepare_mnist_unpacks_with_the_right_md5(tmp_path):
     raw = tmp_path / "MNIST" / "raw"
     assert sorted(p.name for p in raw.iterdir()) == sorted(MNIST_FILES)  # no .partial left behind
     for name, md5 in MNIST_FILES.items():
-        assert data._md5(raw / name) == md5
+        assert file_hash(raw / name, "md5") == md5
     # IDX headers: magic numbers and counts
     assert (raw / "train-images-idx3-ubyte").read_bytes()[:8] == bytes([0, 0, 8, 3, 0, 0, 0xEA, 0x60])  # 60000
     assert (raw / "t10k-labels-idx1-ubyte").stat().st_size == 8 + 10000
@@ -286,44 +286,6 @@ def test_batches_mismatched_lengths():
 def test_batches_need_a_tensor():
     with pytest.raises(ValueError, match="at least one tensor"):
         Batches(batch_size=4)
-
-
-# -- noise -----------------------------------------------------------------------------------------
-def test_sample_noise_shape_and_statistics():
-    torch.manual_seed(0)
-    z = sample_noise(4000, 16)
-    assert z.shape == (4000, 16) and z.dtype == torch.float32
-    assert abs(float(z.mean())) < 0.02 and abs(float(z.std()) - 1) < 0.02
-
-
-def test_sample_noise_with_generator_and_device():
-    a = sample_noise(3, 5, "cpu", torch.Generator().manual_seed(4))
-    b = sample_noise(3, 5, generator=torch.Generator().manual_seed(4))
-    assert a.shape == (3, 5) and torch.equal(a, b)
-
-
-@pytest.mark.parametrize("n, z_dim", [(0, 10), (5, 0), (-1, 3)])
-def test_sample_noise_bad_sizes(n, z_dim):
-    with pytest.raises(ValueError, match=f"n={n}, z_dim={z_dim}"):
-        sample_noise(n, z_dim)
-
-
-def test_fixed_noise_is_reproducible_and_leaves_global_rng():
-    state = torch.get_rng_state()
-    a = fixed_noise(8, 10, seed=3)
-    b = fixed_noise(8, 10, seed=3)
-    c = fixed_noise(8, 10, seed=4)
-    assert torch.equal(torch.get_rng_state(), state)
-    assert a.shape == (8, 10)
-    assert torch.equal(a, b) and not torch.equal(a, c)
-    assert torch.equal(a, torch.randn(8, 10, generator=torch.Generator().manual_seed(3)))
-
-
-def test_balanced_labels():
-    assert data.balanced_labels(7, 3).tolist() == [0, 1, 2, 0, 1, 2, 0]
-    assert torch.equal(torch.bincount(data.balanced_labels(10_000)), torch.full((10,), 1000))
-    with pytest.raises(ValueError, match="n and n_classes must be positive; got n=0"):
-        data.balanced_labels(0)
 
 
 def test_class_names_for_every_dataset():

@@ -1,5 +1,9 @@
-"""ganlib.translation: U-Net and ResNet generators, the PatchGAN and its receptive field, the image pool,
-the L1 losses and the linear learning-rate decay (lessons 05 and 06)."""
+"""ganlib.papers.pix2pix (lesson 05): the U-Net generator, the PatchGAN discriminator and its 70 x 70
+receptive field, and the L1 weight.
+
+(l1_loss is tested in tests/core/test_l1_loss.py, the receptive-field recurrence on plain stacks in
+tests/core/test_shapes.py.)
+"""
 
 import math
 
@@ -7,13 +11,12 @@ import pytest
 import torch
 from torch import nn
 
+from ganlib.layers import dcgan_init
 from ganlib.losses import AdversarialLoss
-from ganlib.models import dcgan_init
-from ganlib.shapes import conv_output_size
-from ganlib.translation import (CYCLE_WEIGHT, IDENTITY_WEIGHT, L1_WEIGHT, ImagePool, PatchDiscriminator,
-                                ResNetGenerator, UNetDown, UNetGenerator, UNetUp, cycle_loss, format_receptive_field,
-                                halvings, identity_loss, l1_loss, linear_decay, linear_decay_factor,
-                                measure_receptive_field, receptive_field, receptive_field_steps)
+from ganlib.papers.pix2pix import (L1_WEIGHT, MAX_WIDTH_FACTOR, PatchDiscriminator, UNetDown, UNetGenerator, UNetUp,
+                                   halvings)
+from ganlib.shapes import conv_output_size, format_receptive_field, measure_receptive_field, receptive_field, \
+    receptive_field_steps
 from ganlib.utils import count_parameters
 
 
@@ -54,6 +57,7 @@ def test_unet_blocks_follow_pix2pix():
         assert act.negative_slope == 0.2
         assert (conv.bias is None) == isinstance(d[1], nn.BatchNorm2d)  # a norm makes the bias redundant
     assert [d[0].out_channels for d in G.downs] == [8, 16, 32, 64, 64]  # capped at 8 x width
+    assert MAX_WIDTH_FACTOR == 8
     # up: ConvTranspose(4, 2, 1) + norm + ReLU, dropout in the three blocks next to the bottleneck
     assert [_kinds(u.block) for u in G.ups] == [["ConvTranspose2d", "BatchNorm2d", "ReLU", "Dropout"]] * 3 + [
         ["ConvTranspose2d", "BatchNorm2d", "ReLU"]]
@@ -134,23 +138,6 @@ def test_halvings():
         halvings(0)
 
 
-# -- ResNet generator ------------------------------------------------------------------------------
-@pytest.mark.parametrize("img_size, n_down, n_blocks, c_in, c_out",
-                         [(32, 2, 2, 1, 1), (16, 1, 1, 3, 3), (24, 3, 3, 1, 3)])
-def test_resnet_generator_shapes(img_size, n_down, n_blocks, c_in, c_out):
-    G = ResNetGenerator(c_in, c_out, img_size, width=4, n_blocks=n_blocks, n_down=n_down)
-    y = G(torch.randn(2, c_in, img_size, img_size))
-    assert y.shape == (2, c_out, img_size, img_size) and y.abs().max() <= 1
-    assert sum(type(m).__name__ == "ResidualBlock" for m in G.net) == n_blocks
-
-
-def test_resnet_generator_size_check():
-    with pytest.raises(ValueError, match=r"multiple of 4; got img_size=30 \(it allows n_down <= 1\)"):
-        ResNetGenerator(1, 1, 30, n_down=2)
-    with pytest.raises(ValueError, match=r"\(N, 1, 32, 32\)"):
-        ResNetGenerator(1, 1, 32, width=2, n_blocks=1)(torch.randn(1, 1, 16, 16))
-
-
 # -- PatchGAN --------------------------------------------------------------------------------------
 def _expected_map(size, n_layers):
     for _ in range(n_layers):
@@ -229,14 +216,13 @@ def test_patch_discriminator_errors():
     assert PatchDiscriminator(2, 2, 4).min_size == 48
 
 
-# -- receptive field -------------------------------------------------------------------------------
+# -- the PatchGAN's receptive field --------------------------------------------------------------
 def test_classic_patchgan_sees_70_pixels():
     assert receptive_field(PatchDiscriminator(6, 64, 3)) == 70
-    assert receptive_field([(4, 2), (4, 2), (4, 2), (4, 1), (4, 1)]) == 70
     assert [row[-1] for row in receptive_field_steps(PatchDiscriminator(6, 64, 3))] == [4, 10, 22, 46, 70]
 
 
-def test_receptive_field_table():
+def test_receptive_field_table_of_the_patchgan():
     table = format_receptive_field(PatchDiscriminator(2, 8, 3))
     assert table.splitlines() == [
         "layer    kernel stride  jump  field",
@@ -260,181 +246,23 @@ def test_receptive_field_agrees_with_a_measurement_on_the_patchgan(n_layers, siz
         assert measure_receptive_field(D, size) == receptive_field(D)
 
 
-@pytest.mark.parametrize("layers", [
-    [nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Conv2d(2, 2, 3)],                                          # 5
-    [nn.Conv2d(1, 2, 3, stride=2, padding=1), nn.Conv2d(2, 2, 5, padding=2)],                       # 11
-    [nn.Conv2d(1, 2, 3, padding=1), nn.MaxPool2d(2), nn.Conv2d(2, 2, 3, padding=2, dilation=2)],    # 12
-    [nn.Conv2d(1, 2, 7, stride=3), nn.AvgPool2d(3, stride=2), nn.Conv2d(2, 1, 2)],                  # 19
-    [nn.Conv2d(1, 1, 1), nn.Conv2d(1, 1, 1)],                                                       # 1
-])
-def test_receptive_field_agrees_with_a_measurement_on_other_stacks(layers):
-    model = nn.Sequential(*layers)
-    assert measure_receptive_field(model, size=64) == receptive_field(model)
-
-
-def test_receptive_field_by_hand():
-    assert receptive_field([(3, 1), (3, 1)]) == 5
-    assert receptive_field([(3, 2), (3, 2)]) == 7
-    assert receptive_field([(3, 1, 2)]) == 5  # dilation 2: a 3 x 3 kernel spread over 5 pixels
-    assert receptive_field([nn.Conv2d(1, 1, 3, padding=1), nn.MaxPool2d(2), nn.Conv2d(1, 1, 3)]) == 8
-
-
-def test_receptive_field_refuses_what_the_recurrence_cannot_read():
+def test_receptive_field_of_pix2pix_models_that_it_cannot_read():
     with pytest.raises(ValueError, match="ConvTranspose2d"):
         receptive_field(UNetGenerator(1, 1, 32, 2, width=2))
-    with pytest.raises(ValueError, match="no convolution or pooling layer"):
-        receptive_field(nn.Sequential(nn.ReLU()))
-    with pytest.raises(ValueError, match=r"item 1 is \(3, 0\)"):
-        receptive_field([(3, 1), (3, 0)])
-    with pytest.raises(ValueError, match="square kernels"):
-        receptive_field([nn.Conv2d(1, 1, (3, 5))])
     with pytest.raises(ValueError, match="reaches the border of the 32 x 32 input"):
         measure_receptive_field(PatchDiscriminator(1, 2, 2), size=32)
 
 
-# -- image pool ------------------------------------------------------------------------------------
-def _marked(values):
-    """One 1 x 2 x 2 image per value, filled with it: easy to tell apart."""
-    return torch.tensor(values, dtype=torch.float32)[:, None, None, None].expand(-1, 1, 2, 2).clone()
+# -- weights ----------------------------------------------------------------------------------------
+def test_l1_weight_of_the_paper():
+    assert L1_WEIGHT == 100
 
 
-def test_pool_stores_and_returns_new_fakes_until_full():
-    pool = ImagePool(size=5)
-    first = pool(_marked([0, 1, 2]))
-    assert torch.equal(first, _marked([0, 1, 2])) and len(pool) == 3
-    second = pool(_marked([3, 4]))
-    assert torch.equal(second, _marked([3, 4])) and len(pool) == 5
-    assert sorted(float(t[0, 0, 0]) for t in pool.images) == [0, 1, 2, 3, 4]
-
-
-def test_pool_of_size_zero_returns_the_fakes():
-    pool = ImagePool(size=0)
-    fakes = _marked([1, 2])
-    assert torch.equal(pool(fakes), fakes) and len(pool) == 0
-
-
-def test_pool_returns_a_past_fake_half_of_the_time():
-    size, n = 50, 10_000
-    pool = ImagePool(size=size, seed=0)
-    pool(_marked(range(-size, 0)))  # full of negative marks
-    mirror = [float(t[0, 0, 0]) for t in pool.images]
-    out = pool(_marked(range(n)))
-    returned = out[:, 0, 0, 0].tolist()
-    past = 0
-    swaps = [0] * size
-    for new, got in zip(range(n), returned):
-        if got == new:
-            continue
-        past += 1  # a stored fake came back; the new one took its slot
-        slot = mirror.index(got)
-        mirror[slot] = new
-        swaps[slot] += 1
-    assert abs(past / n - 0.5) < 0.03  # about 6 standard deviations (0.005 each)
-    assert min(swaps) > 40 and max(swaps) < 170  # every slot is used, about 100 times each
-    assert mirror == [float(t[0, 0, 0]) for t in pool.images]
-
-
-@pytest.mark.parametrize("p", [0.0, 1.0, 0.25])
-def test_pool_swap_probability(p):
-    pool = ImagePool(size=10, swap_probability=p, seed=1)
-    pool(_marked(range(-10, 0)))
-    out = pool(_marked(range(4000)))[:, 0, 0, 0]
-    share = float((out != torch.arange(4000.0)).float().mean())
-    assert abs(share - p) < 0.04
-
-
-def test_pool_is_reproducible_and_resumable():
-    batches = [torch.randn(4, 1, 2, 2, generator=torch.Generator().manual_seed(i)) for i in range(30)]
-    a, b = ImagePool(8, seed=3), ImagePool(8, seed=3)
-    outs_a = [a(x) for x in batches]
-    for x in batches[:15]:
-        b(x)
-    resumed = ImagePool(8, seed=99)
-    resumed.load_state_dict(b.state_dict())
-    assert all(torch.equal(resumed(x), y) for x, y in zip(batches[15:], outs_a[15:]))
-    different = ImagePool(8, seed=4)
-    assert not all(torch.equal(different(x), y) for x, y in zip(batches, outs_a))
-
-
-def test_pool_detaches_and_copies():
-    pool = ImagePool(2)
-    fakes = torch.zeros(2, 1, 2, 2, requires_grad=True)
-    out = pool(fakes * 1)
-    assert not out.requires_grad
-    source = torch.zeros(1, 1, 2, 2)
-    pool2 = ImagePool(1)
-    pool2(source)
-    source.fill_(5.0)
-    assert float(pool2.images[0].sum()) == 0.0  # the pool keeps its own copy
-
-
-def test_pool_errors():
-    with pytest.raises(ValueError, match="size must be a whole number of images >= 0; got -1"):
-        ImagePool(-1)
-    with pytest.raises(ValueError, match=r"swap_probability must be in \[0, 1\]; got 1.5"):
-        ImagePool(5, swap_probability=1.5)
-    pool = ImagePool(3)
-    pool(torch.zeros(1, 1, 2, 2))
-    with pytest.raises(ValueError, match=r"holds images of shape \(1, 2, 2\); got a batch of \(3, 2, 2\)"):
-        pool(torch.zeros(1, 3, 2, 2))
-    with pytest.raises(ValueError, match=r"batch of images \(N, C, H, W\); got list"):
-        pool([1, 2])
-
-
-# -- L1 losses and weights -------------------------------------------------------------------------
-def test_l1_losses_by_hand():
-    a, b = torch.zeros(2, 1, 4, 4), torch.full((2, 1, 4, 4), 0.5)
-    b[0, 0, 0, 0] = -1.5  # one pixel off by 1.5 instead of 0.5: mean = (31 * 0.5 + 1.5) / 32
-    for fn in (l1_loss, cycle_loss, identity_loss):
-        assert fn(b, a).item() == pytest.approx((31 * 0.5 + 1.5) / 32)
-    x, y = torch.randn(3, 3, 8, 8), torch.randn(3, 3, 8, 8)
-    assert torch.allclose(cycle_loss(x, y), nn.functional.l1_loss(x, y))
-
-
-def test_l1_losses_refuse_broadcasting():
-    with pytest.raises(ValueError, match=r"cycle_loss compares two batches of the same shape; "
-                                         r"got \(2, 1, 4, 4\) and \(1, 1, 4, 4\)"):
-        cycle_loss(torch.zeros(2, 1, 4, 4), torch.zeros(1, 1, 4, 4))
-    with pytest.raises(ValueError, match="identity_loss"):
-        identity_loss(torch.zeros(2, 3, 4, 4), torch.zeros(2, 1, 4, 4))
-
-
-def test_loss_weights_of_the_papers():
-    assert L1_WEIGHT == 100 and CYCLE_WEIGHT == 10 and IDENTITY_WEIGHT == 5  # λ_identity = 0.5 λ_cycle
-
-
-def test_generators_accept_dcgan_init():
-    for model in (UNetGenerator(1, 1, 32, 3, width=2), ResNetGenerator(1, 1, 16, 2, 1), PatchDiscriminator(2, 2, 2)):
+def test_pix2pix_models_accept_dcgan_init():
+    torch.manual_seed(0)
+    for model in (UNetGenerator(1, 1, 32, 3, width=8), PatchDiscriminator(2, 8, 2)):
         model.apply(dcgan_init)
         convs = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))]
         assert all(c.bias is None or c.bias.abs().sum() == 0 for c in convs)
-
-
-# -- linear decay ----------------------------------------------------------------------------------
-def test_linear_decay_factor_by_hand():
-    assert [linear_decay_factor(t, 3, 4) for t in range(9)] == [1, 1, 1, 1, 0.75, 0.5, 0.25, 0, 0]
-    assert linear_decay_factor(0, 0, 1) == 1 and linear_decay_factor(1, 0, 1) == 0
-
-
-def test_linear_decay_schedule_drives_the_optimizer():
-    opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.2)
-    sched = linear_decay(opt, n_constant=100, n_decay=100)
-    lrs = []
-    for _ in range(200):  # the paper: 100 epochs at the initial rate, 100 decaying to zero
-        lrs.append(opt.param_groups[0]["lr"])
-        opt.step()
-        sched.step()
-    assert lrs[0] == lrs[100] == pytest.approx(0.2)
-    assert lrs[101] == pytest.approx(0.2 * 0.99) and lrs[150] == pytest.approx(0.1)
-    assert lrs[199] == pytest.approx(0.2 / 100)
-    assert opt.param_groups[0]["lr"] == 0.0
-    assert all(x >= y for x, y in zip(lrs, lrs[1:]))
-
-
-@pytest.mark.parametrize("args, match", [((-1, 5), "n_constant must be a whole number >= 0; got -1"),
-                                         ((5, 0), "n_decay must be a positive integer; got 0"),
-                                         ((5, 2.5), "n_decay must be a positive integer; got 2.5")])
-def test_linear_decay_bad_arguments(args, match):
-    opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=0.1)
-    with pytest.raises(ValueError, match=match):
-        linear_decay(opt, *args)
+        weights = torch.cat([c.weight.detach().flatten() for c in convs])
+        assert abs(float(weights.std()) - 0.02) < 0.002

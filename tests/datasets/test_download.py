@@ -1,4 +1,4 @@
-"""ganlib.download: the checked, cached download of the real Pix2Pix / CycleGAN datasets, tested on local
+"""ganlib.datasets.download: the checked, cached download of the real Pix2Pix / CycleGAN datasets, tested on local
 files (file:// URLs and a stand-in for urlopen): no network."""
 
 import hashlib
@@ -11,10 +11,11 @@ from urllib.error import HTTPError, URLError
 
 import pytest
 
-from ganlib import download
 from ganlib.data import DatasetUnavailable
-from ganlib.download import (REGISTRY, RemoteDataset, UnverifiedDownload, fetch_dataset, sha256sum)
-from ganlib.translation_data import OFFLINE
+from ganlib.datasets import download
+from ganlib.datasets.download import REGISTRY, RemoteDataset, UnverifiedDownload, fetch_dataset
+from ganlib.datasets.translation import OFFLINE
+from ganlib.utils import file_hash
 
 FILES = {"tiny/train/0.txt": b"zero", "tiny/train/1.txt": b"one", "tiny/val/2.txt": b"two"}
 
@@ -97,7 +98,7 @@ def test_archive_already_there_is_checked_and_unpacked_without_network(server, m
 def test_bad_checksum_is_rejected_and_the_download_deleted(server):
     remote, root = server
     archive = _tar(remote / "tiny.tar.gz")
-    got = sha256sum(archive)
+    got = file_hash(archive)
     spec = _spec(archive, sha256="0" * 64)
     with pytest.raises(DatasetUnavailable) as info:
         fetch_dataset(spec, root, quiet=True)
@@ -134,7 +135,7 @@ def test_sha256_argument_overrides_the_registry(server):
     remote, root = server
     archive = _tar(remote / "tiny.tar.gz")
     spec = _spec(archive, sha256="f" * 64)
-    assert fetch_dataset(spec, root, sha256=sha256sum(archive), quiet=True).is_dir()
+    assert fetch_dataset(spec, root, sha256=file_hash(archive), quiet=True).is_dir()
 
 
 # -- an unreachable host ---------------------------------------------------------------------------
@@ -209,7 +210,7 @@ def test_http_error_is_not_called_unreachable(tmp_path, monkeypatch):
 def test_unknown_checksum_is_accepted_with_a_warning_and_recorded(server):
     remote, root = server
     archive = _tar(remote / "tiny.tar.gz")
-    digest = sha256sum(archive)
+    digest = file_hash(archive)
     with pytest.warns(UnverifiedDownload, match=f"not verified: its SHA-256 is {digest}"):
         fetch_dataset(_spec(archive, sha256=None), root, keep_archive=True, quiet=True)
     assert (root / "tiny.tar.gz.sha256").read_text().split()[0] == digest

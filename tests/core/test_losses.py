@@ -257,3 +257,67 @@ def test_gradient_penalty_gradient_for_the_weights_is_the_second_derivative_by_h
     gradient_penalty(critic, real, fake).backward()
     w = critic[1].weight.detach()
     assert torch.allclose(critic[1].weight.grad, 2 * (3.0 - 1) * w / 3.0, atol=1e-5)
+
+
+def test_gradient_penalty_uses_the_score_of_a_critic_that_also_returns_class_logits():
+    """StarGAN and the semi-supervised GAN: D(x) -> (score, class logits); the penalty is on the score."""
+    critic = _linear_critic(3.0)
+    real, fake = _pair()
+    two_heads = lambda x: (critic(x), torch.stack([x.flatten(1).sum(1)] * 5, dim=1) * 100)  # noqa: E731
+    torch.manual_seed(4)
+    alone = gradient_penalty(critic, real, fake)
+    torch.manual_seed(4)
+    both = gradient_penalty(two_heads, real, fake)
+    assert both.item() == pytest.approx(alone.item()) == pytest.approx(4.0, rel=1e-5)
+    with pytest.raises(ValueError, match="return scores as a tensor .* got dict"):
+        gradient_penalty(lambda x: {"score": critic(x)}, real, fake)
+
+
+# -- the relativistic average loss (ESRGAN) --------------------------------------------------------
+def _softplus(x):
+    return math.log1p(math.exp(x))
+
+
+def test_relativistic_loss_at_zero_scores():
+    loss, zeros = AdversarialLoss("relativistic"), torch.zeros(4)
+    parts = loss.discriminator(zeros, zeros)
+    assert float(parts.real) == pytest.approx(LOG2) and float(parts.fake) == pytest.approx(LOG2)
+    assert float(loss.generator(zeros, zeros)) == pytest.approx(2 * LOG2)
+
+
+def test_relativistic_loss_by_hand():
+    # real scores [2, 0] (mean 1), fake scores [1, -1] (mean 0).
+    # D: -log sigmoid(real - mean fake) = softplus(-(real - 0)): mean(softplus(-2), softplus(0));
+    #    -log(1 - sigmoid(fake - mean real)) = softplus(fake - 1): mean(softplus(0), softplus(-2)).
+    # G: the targets swapped: mean(softplus(2), softplus(0)) + mean(softplus(-0), softplus(2)).
+    real, fake = torch.tensor([2.0, 0.0]), torch.tensor([1.0, -1.0])
+    loss = AdversarialLoss("relativistic")
+    parts = loss.discriminator(real, fake)
+    assert float(parts.real) == pytest.approx((_softplus(-2) + _softplus(0)) / 2)
+    assert float(parts.fake) == pytest.approx((_softplus(0) + _softplus(-2)) / 2)
+    assert float(parts.total) == pytest.approx(float(parts.real + parts.fake))
+    g = (_softplus(2) + _softplus(0)) / 2 + (_softplus(0) + _softplus(2)) / 2
+    assert float(loss.generator(fake, real)) == pytest.approx(g)
+
+
+def test_relativistic_generator_gradient_reaches_the_fakes_through_both_terms():
+    real, fake = torch.tensor([2.0, 0.0]), torch.tensor([1.0, -1.0], requires_grad=True)
+    AdversarialLoss("relativistic").generator(fake, real).backward()
+    # d/df_i of mean softplus(r_j - mean f) + mean softplus(-(f_j - mean r)):
+    #   first term: -½ mean_j sigmoid(r_j - mean f); second: -½ sigmoid(-(f_i - 1))
+    sig = torch.sigmoid
+    first = -0.5 * sig(real - fake.detach().mean()).mean()
+    expected = first - 0.5 * sig(-(fake.detach() - real.mean()))
+    assert torch.allclose(fake.grad, expected)
+
+
+def test_only_the_relativistic_loss_needs_the_real_scores():
+    assert [m for m in MODES if AdversarialLoss(m).needs_real] == ["relativistic"]
+    loss = AdversarialLoss("relativistic")
+    with pytest.raises(ValueError, match=r"needs the real images' scores too: loss.generator\(D\(fake\), D\(real\)\)"):
+        loss.generator(torch.zeros(3))
+    with pytest.raises(TypeError, match=r"compares real and fake scores.*call loss.discriminator\(s_real, s_fake\)"):
+        loss(torch.zeros(3), True)
+    # the other modes ignore real scores on the generator's side
+    s = torch.tensor(LOGITS)
+    assert float(AdversarialLoss("hinge").generator(s, s + 5)) == float(AdversarialLoss("hinge").generator(s))

@@ -1,0 +1,102 @@
+"""ganlib.papers.cgan (lesson 03): conditional DCGANs with one-hot, embedding and projection label inputs.
+
+(label_maps is tested in tests/core/test_layers.py.)
+"""
+
+import pytest
+import torch
+from torch import nn
+
+from ganlib.layers import dcgan_init, label_maps
+from ganlib.papers.cgan import LABEL_INPUTS, ConditionalDiscriminator, ConditionalGenerator
+
+
+def _message(fn, *args):
+    with pytest.raises(ValueError) as info:
+        fn(*args)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("label_input", ["onehot", "embedding"])
+@pytest.mark.parametrize("img_size, channels", [(28, 1), (32, 3), (64, 1)])
+def test_conditional_generator_shapes(label_input, img_size, channels):
+    torch.manual_seed(0)
+    G = ConditionalGenerator(z_dim=8, n_classes=5, img_size=img_size, channels=channels, width=4, label_input=label_input)
+    x = G(torch.randn(3, 8), torch.tensor([0, 4, 2]))
+    assert x.shape == (3, channels, img_size, img_size) and x.min() >= -1 and x.max() <= 1
+    first = next(m for m in G.modules() if isinstance(m, nn.ConvTranspose2d))
+    assert first.in_channels == 8 + (5 if label_input == "onehot" else 10)  # z joined with the label code
+
+
+@pytest.mark.parametrize("label_input", ["onehot", "embedding"])
+def test_conditional_generator_listens_to_the_label(label_input):
+    torch.manual_seed(0)
+    G = ConditionalGenerator(z_dim=8, n_classes=5, width=4, label_input=label_input).eval()
+    z = torch.randn(1, 8).repeat(2, 1)
+    a, b = G(z, torch.tensor([1, 3]))
+    assert not torch.allclose(a, b)  # same noise, different label, different image
+
+
+@pytest.mark.parametrize("label_input", ["onehot", "embedding", "projection"])
+@pytest.mark.parametrize("img_size, channels, batchnorm", [(28, 1, True), (32, 3, False), (64, 1, True)])
+def test_conditional_discriminator_shapes(label_input, img_size, channels, batchnorm):
+    torch.manual_seed(0)
+    D = ConditionalDiscriminator(n_classes=5, img_size=img_size, channels=channels, width=4,
+                                 label_input=label_input, batchnorm=batchnorm).eval()
+    x = torch.randn(3, channels, img_size, img_size)
+    scores = D(x, torch.tensor([0, 4, 2]))
+    assert scores.shape == (3,)
+    other = D(x, torch.tensor([1, 3, 0]))
+    assert not torch.allclose(scores, other)  # the label changes the verdict
+    assert not any(isinstance(m, nn.Sigmoid) for m in D.modules())
+
+
+def test_onehot_discriminator_sees_label_maps_as_extra_channels():
+    D = ConditionalDiscriminator(n_classes=10, img_size=28, channels=1, width=4, label_input="onehot")
+    first = next(m for m in D.modules() if isinstance(m, nn.Conv2d))
+    assert first.in_channels == 1 + 10
+    D.eval()
+    x, y = torch.randn(2, 1, 28, 28), torch.tensor([4, 9])
+    assert torch.equal(D(x, y), D.body(torch.cat([x, label_maps(y, 10, 28)], dim=1)))
+
+
+def test_projection_discriminator_is_psi_plus_inner_product():
+    torch.manual_seed(0)
+    D = ConditionalDiscriminator(n_classes=4, img_size=28, channels=1, width=4, label_input="projection").eval()
+    x, y = torch.randn(2, 1, 28, 28), torch.tensor([3, 1])
+    features = D.body.net[:-1](x).flatten(1)
+    psi = features @ D.body.net[-1].weight.flatten() + D.body.net[-1].bias
+    expected = psi + (D.embed.weight[y] * features).sum(1)
+    assert torch.allclose(D(x, y), expected, atol=1e-5)
+    with torch.no_grad():
+        D.embed.weight.zero_()  # without class vectors, every label gets the unconditional score
+    assert torch.allclose(D(x, y), D(x, torch.tensor([0, 0])))
+
+
+def test_conditional_models_reject_bad_input():
+    G = ConditionalGenerator(z_dim=8, n_classes=5, width=4)
+    D = ConditionalDiscriminator(n_classes=5, width=4)
+    assert _message(G, torch.zeros(3, 8), torch.tensor([0, 1])).startswith(
+        "ConditionalGenerator expects labels as an int64 tensor of shape (3,), one class index per image; "
+        "got torch.int64 of shape (2,)")
+    assert _message(G, torch.zeros(2, 8), torch.tensor([0, 5])) == (
+        "ConditionalGenerator expects class indices in 0..4; got values from 0 to 5.")
+    assert _message(G, torch.zeros(2, 7), torch.tensor([0, 1])) == (
+        "ConditionalGenerator expects noise of shape (N, 8); got (2, 7).")
+    assert _message(D, torch.zeros(2, 1, 32, 32), torch.tensor([0, 1])) == (
+        "ConditionalDiscriminator expects images of shape (N, 1, 28, 28); got (2, 1, 32, 32).")
+    assert "ConditionalDiscriminator expects labels as an int64 tensor" in _message(
+        D, torch.zeros(2, 1, 28, 28), torch.tensor([0.0, 1.0]))
+    assert _message(lambda: ConditionalGenerator(label_input="projection")) == (
+        "label_input must be 'onehot' or 'embedding'; got 'projection'.")
+    assert _message(lambda: ConditionalDiscriminator(label_input="concat")) == (
+        f"label_input must be one of {', '.join(LABEL_INPUTS)}; got 'concat'.")
+    assert LABEL_INPUTS == ("onehot", "embedding", "projection")
+    assert _message(lambda: ConditionalGenerator(n_classes=0)) == "n_classes must be a positive integer; got 0."
+    assert _message(lambda: ConditionalDiscriminator(n_classes=-1)) == "n_classes must be a positive integer; got -1."
+
+
+def test_projection_class_vectors_start_small_and_dcgan_init_leaves_them():
+    torch.manual_seed(0)
+    D = ConditionalDiscriminator(n_classes=10, width=32, label_input="projection").apply(dcgan_init)
+    assert 0.015 < D.embed.weight.std().item() < 0.025  # N(0, 0.02), not nn.Embedding's N(0, 1)
