@@ -21,6 +21,7 @@ from .sampling import fixed_noise, generate, interpolate
 from .shapes import conv_output_size
 from .training import Callback, History, Trainer
 
+
 def _display(obj: Any) -> None:
     from IPython.display import display
 
