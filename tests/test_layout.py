@@ -111,3 +111,20 @@ def test_no_file_is_much_over_500_lines(module):
     path = PACKAGE.joinpath(*module.split(".")).with_suffix(".py")
     n = len(path.read_text().splitlines())
     assert n <= MAX_LINES, f"ganlib/{path.relative_to(PACKAGE)} has {n} lines; split it by role."
+
+
+@pytest.mark.parametrize("package", sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py")))
+def test_a_subpackage_init_imports_only_its_own_modules_and_earlier_layers(package):
+    tree = ast.parse((PACKAGE / package / "__init__.py").read_text())
+    own = [m for m in _modules() if m.startswith(package + ".")]
+    last = max(_rank(m) for m in own)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = [package][: 2 - node.level] + (node.module.split(".") if node.module else [])
+            for alias in node.names:
+                full = ".".join(base + [alias.name])
+                target = full if full in _modules() else ".".join(base)
+                if target in _modules() and _rank(target) > last:
+                    found.append(target)
+    assert not found, f"ganlib/{package}/__init__.py imports modules after its own: {found}"
