@@ -56,7 +56,8 @@ def kernel_distance(features1: Tensor, features2: Tensor) -> float:
 def fid_rank_correlation(history: Any, name: str, window: int = 50, fid: str = "fid") -> float:
     """Spearman rank correlation between a logged number, smoothed over ``window`` steps, and the FID (lesson 04).
 
-    It is taken at the steps where both were logged (e.g. :class:`FIDCallback`'s steps after the
+    It is taken at the steps where both were logged (e.g. the steps of
+    :class:`ganlib.evaluation.callbacks.FIDCallback` after the
     first training step). +1: the number falls whenever the FID falls, as a loss that measures sample
     quality should; 0: no steady relation; -1: it rises as the samples get better. WGAN's critic
     estimate of the Wasserstein distance is meant to be close to +1.

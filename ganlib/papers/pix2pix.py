@@ -146,7 +146,7 @@ class PatchDiscriminator(nn.Module):
     then one stride-1 convolution that doubles the channels once more and a last stride-1
     convolution to one channel. LeakyReLU(0.2) after each but the last; a norm after each but the
     first and the last. Each score judges one patch of the input: 70 x 70 pixels for the classic
-    ``n_layers=3`` (:func:`receptive_field`). For 256 x 256 images the map is 30 x 30; for 32 x 32
+    ``n_layers=3`` (:func:`ganlib.shapes.receptive_field`). For 256 x 256 images the map is 30 x 30; for 32 x 32
     images 2 x 2.
 
     ``D(x)`` judges single images (CycleGAN). ``D(x, y)`` judges a pair, concatenated on channels in
