@@ -22,6 +22,7 @@ from .evaluation.stats import fid_rank_correlation
 from .sampling import fixed_noise, generate
 from .training import History
 from .utils import smooth
+from .validate import check_positive_number
 
 
 def _check_images(images: Tensor) -> Tensor:
@@ -213,8 +214,8 @@ def plot_weight_histogram(model: torch.nn.Module, clip: float | None = None, bin
     """
     if not isinstance(model, torch.nn.Module):
         raise ValueError(f"model must be an nn.Module; got {type(model).__name__}.")
-    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float)) or not clip > 0):
-        raise ValueError(f"clip must be a positive number (the bound c) or None; got {clip!r}.")
+    if clip is not None:
+        check_positive_number(clip, "clip", " (the bound c) or None")
     params = [p.detach().flatten().float().cpu() for p in model.parameters()]
     if not params:
         raise ValueError(f"{type(model).__name__} has no parameters to draw.")

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import math
 import os
+import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
@@ -376,11 +378,37 @@ def _numbers(logs: Mapping[str, Any]) -> dict[str, float]:
 
 
 def _progress_bar(**kwargs: Any) -> Any:
-    """tqdm.auto's bar (a widget in Jupyter); a plain text bar, updated rarely, where widgets are off.
+    """tqdm.auto's bar (a widget in Jupyter); where widgets are off, one text line when ``fit`` ends.
 
-    A stored notebook keeps only a widget's first text frame ("0/3000"), so static runs use text.
+    A stored notebook keeps every frame a bar prints, so static runs (tests, the stored ``cpu`` runs)
+    print only the final state: one progress line per training cell.
     """
-    return auto_tqdm(**kwargs) if interactive() else text_tqdm(mininterval=15, **kwargs)
+    return auto_tqdm(**kwargs) if interactive() else _FinalLine(**kwargs)
+
+
+class _FinalLine:
+    """The parts of a tqdm bar the loop uses; prints tqdm's line for the final state, once, on ``close``."""
+
+    def __init__(self, *, total: int, initial: int = 0, disable: bool = False, desc: str = "", unit: str = "it") -> None:
+        self.total, self.n, self.start, self.disable, self.desc, self.unit = total, initial, initial, disable, desc, unit
+        self.postfix: dict[str, str] = {}
+        self.started = time.perf_counter()
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+
+    def set_postfix(self, postfix: Mapping[str, str], refresh: bool = False) -> None:
+        self.postfix = dict(postfix)
+
+    def close(self) -> None:
+        if self.disable:
+            return
+        elapsed = time.perf_counter() - self.started
+        rate = (self.n - self.start) / elapsed if elapsed > 0 else None
+        postfix = ", ".join(f"{k}={v}" for k, v in self.postfix.items()) or None
+        line = text_tqdm.format_meter(self.n, self.total, elapsed, prefix=self.desc, unit=self.unit, rate=rate,
+                                      postfix=postfix, initial=self.start)
+        print(line, file=sys.stderr, flush=True)
 
 
 class _FunctionCallback(Callback):

@@ -617,3 +617,16 @@ def test_gan_steps_give_the_relativistic_generator_loss_the_real_scores(gan_fact
     seen.clear()
     gan_steps(g["G"], g["D"], g["opt_g"], g["opt_d"], AdversarialLoss("hinge"), z_dim=4)[1](batch)
     assert len(seen) == 1  # the other modes do not score the real batch in the generator's step
+
+
+def test_static_progress_prints_one_line_per_fit(gan, capsys):
+    """Where widgets are off (tests, stored notebooks) a bar prints once, at the end: one line per cell."""
+    trainer = _trainer(gan, progress=True)
+    trainer.fit(60)
+    err = capsys.readouterr().err
+    assert err.count("training:") == 1 and err.count("\r") == 0 and err.endswith("\n")
+    assert "100%" in err and "60/60" in err and "step/s" in err and "g_loss=" in err
+    trainer.fit(70)  # a continued run reports its own steps
+    assert "70/70" in capsys.readouterr().err
+    _trainer(gan, progress=False).fit(2)
+    assert capsys.readouterr().err == ""
