@@ -66,7 +66,7 @@ def prepare_mnist(root: str | Path | None = None) -> Path:
                 f"(four .gz files); restore them with `git checkout data/mnist` or set GANLIB_DATA "
                 f"to a folder that holds them."
             )
-        partial = target.with_suffix(".partial")
+        partial = target.with_suffix(f".{os.getpid()}.partial")  # own name: parallel runs may unpack at once
         try:
             with gzip.open(source, "rb") as fin, open(partial, "wb") as fout:
                 shutil.copyfileobj(fin, fout)

@@ -110,6 +110,39 @@ _NOT_A_STACK = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d, nn.U
                 nn.UpsamplingBilinear2d)
 
 
+def multiply_adds(model: nn.Module, example: Tensor, *more: Tensor) -> int:
+    """Multiply-adds per sample of the convolutions, transposed convolutions and linear layers in
+    ``model(example, *more)`` (lesson 02: what a step costs). Normalisation and activations are not counted.
+
+    A convolution costs ``out_channels x in_channels / groups x kernel area`` per output pixel; a
+    transposed convolution the same per *input* pixel (each input pixel is spread over a kernel-sized
+    patch); a linear layer ``in_features x out_features``.
+    """
+    total = 0
+
+    def hook(mod: nn.Module, inputs: tuple[Tensor, ...], out: Tensor) -> None:
+        nonlocal total
+        if isinstance(mod, nn.Linear):
+            total += mod.in_features * mod.out_features * (out.numel() // out.shape[0] // mod.out_features)
+            return
+        per_pixel = mod.out_channels * (mod.in_channels // mod.groups) * mod.kernel_size[0] * mod.kernel_size[1]
+        pixels = (inputs[0] if isinstance(mod, nn.ConvTranspose2d) else out).shape[-2:]
+        total += per_pixel * pixels[0] * pixels[1]
+
+    hooks = [m.register_forward_hook(hook) for m in model.modules()
+             if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear))]
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(example[:1], *(t[:1] for t in more))
+    finally:
+        model.train(was_training)
+        for h in hooks:
+            h.remove()
+    return total
+
+
 def _first(value: Any) -> int:
     values = tuple(value) if isinstance(value, (tuple, list)) else (value,)
     if len(set(values)) != 1:

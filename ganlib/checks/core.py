@@ -8,11 +8,18 @@ file per lesson (``lessonNN_<topic>.py``); this module holds only the pieces sev
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
+
+from ..data import Batches, load_mnist
+from ..evaluation import metrics
+from ..losses import AdversarialLoss
+from ..sampling import fixed_noise, generate
+from ..training import Trainer, gan_steps
 
 
 @dataclass(frozen=True)
@@ -21,6 +28,7 @@ class CheckResult:
 
     passed: bool
     message: str
+    images: Tensor | None = field(default=None, repr=False, compare=False)  # samples, for checks that train
 
     def __bool__(self) -> bool:
         return self.passed
@@ -71,3 +79,41 @@ def _scalar(value: Any, what: str) -> tuple[float | None, CheckResult | None]:
     if value.numel() != 1:
         return None, _fail(f"Return one number, the mean over the batch; got a tensor of shape {tuple(value.shape)}.")
     return float(value.detach()), None
+
+
+@dataclass(frozen=True)
+class BriefRun:
+    """What :func:`_train_briefly` measured."""
+
+    fid: float
+    coverage: metrics.Coverage
+    samples: Tensor
+    seconds: float
+
+
+def _train_briefly(G: nn.Module, D: nn.Module, *, steps: int, lr: float, z_dim: int = 100, batch_size: int = 64,
+                   pad: int = 0, seed: int = 0, n_samples: int = 5_000) -> BriefRun:
+    """Train ``G`` against ``D`` on MNIST with the non-saturating loss and Adam (betas 0.5, 0.999), then score it.
+
+    For checks whose exercise is a design that must also train. Everything runs under its own seed,
+    leaving the notebook's random state as it was. ``pad`` pads the digits with background (e.g. 2
+    for 32 x 32 images); the samples are cropped back to 28 x 28 for the evaluator.
+    """
+    device = next(G.parameters()).device
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        images, _ = load_mnist(device=device)
+        if pad:
+            images = torch.nn.functional.pad(images, (pad,) * 4, value=-1.0)
+        opt_g = torch.optim.Adam(G.parameters(), lr=lr, betas=(0.5, 0.999))
+        opt_d = torch.optim.Adam(D.parameters(), lr=lr, betas=(0.5, 0.999))
+        d_step, g_step = gan_steps(G, D, opt_g, opt_d, AdversarialLoss("nonsaturating"), z_dim)
+        start = time.perf_counter()
+        Trainer(dict(G=G, D=D, opt_g=opt_g, opt_d=opt_d), d_step, g_step,
+                Batches(images, batch_size=batch_size, seed=seed)).fit(steps)
+        seconds = time.perf_counter() - start
+        samples = generate(G, fixed_noise(n_samples, z_dim, seed=12345, device=device))
+        evaluator = metrics.default_evaluator(device)  # building it the first time draws random numbers
+    if pad:
+        samples = samples[:, :, pad:-pad, pad:-pad]
+    return BriefRun(metrics.classifier_fid(samples, evaluator), metrics.coverage(samples, evaluator), samples, seconds)

@@ -27,6 +27,32 @@ class _FixedGenerator(nn.Module):
         return self.images[: z.shape[0]].clone() + 0 * z.flatten(1)[:, :1, None, None]
 
 
+class _SureItIsFake(nn.Module):
+    """A discriminator that scores every image -150: so sure it is fake that float32's sigmoid rounds to 0."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.score = nn.Parameter(torch.tensor(-150.0))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.score.expand(x.shape[0]) + 0 * x.flatten(1).sum(1)
+
+
+def _far_scores_hint(d_step: Callable[..., Any], G: nn.Module, real: Tensor) -> CheckResult | None:
+    """The step on scores of -150, where a sigmoid followed by a loss on probabilities breaks down."""
+    D = _SureItIsFake()
+    value, error = _call(d_step, G, D, torch.optim.SGD(D.parameters(), lr=0.1), real, 16)
+    loss = _as_float(value) if error is None else None
+    exact = float(F.softplus(torch.tensor(150.0)) + F.softplus(torch.tensor(-150.0)))  # 150: real -> 1 costs 150
+    if loss is not None and (math.isclose(loss, exact, rel_tol=1e-3) or math.isclose(loss, exact / 2, rel_tol=1e-3)):
+        return None
+    got = "an error" if error is not None else f"{loss}"
+    return _fail(f"Your step is right on moderate scores but not on extreme ones: for a real batch that D scores "
+                 f"-150, the loss is {exact:.0f} (or {exact / 2:.0f} as a mean of the halves); yours gave {got}. "
+                 "A sigmoid followed by binary_cross_entropy (or log) rounds sigmoid(-150) to 0 and clips or "
+                 "loses the loss and its gradient. D returns logits: use F.binary_cross_entropy_with_logits.")
+
+
 def check_d_step(d_step: Callable[..., Any]) -> CheckResult:
     """Lesson 01: ``d_step(G, D, opt_d, real, z_dim) -> float`` trains D once on a real batch and a fake one."""
     gen = torch.Generator().manual_seed(1)
@@ -72,11 +98,15 @@ def check_d_step(d_step: Callable[..., Any]) -> CheckResult:
         return _fail("D's weights are not where one optimiser step on your loss takes them. Call "
                      "opt_d.zero_grad() before loss.backward() (old gradients pile up otherwise), "
                      "then opt_d.step() once.")
+    far = _far_scores_hint(d_step, G, real)
+    if far is not None:
+        return far
     return CheckResult(True, f"Discriminator step correct: loss {loss:.4f}, D updated once, G untouched.")
 
 
 def check_generator_loss(g_loss: Callable[[Tensor], Tensor]) -> CheckResult:
-    """Lesson 01: ``g_loss(logits) -> Tensor``, the non-saturating generator loss ``-mean(log sigmoid(s))``."""
+    """Lesson 01: ``g_loss(logits) -> Tensor``, the non-saturating generator loss ``-mean(log sigmoid(s))``,
+    also on logits around -120 (a fake that D rejects outright), where ``log(sigmoid(s))`` overflows."""
     logits = torch.linspace(-6, 3, 10, requires_grad=True)
     value, error = _call(g_loss, logits)
     if error is not None:
@@ -99,4 +129,20 @@ def check_generator_loss(g_loss: Callable[[Tensor], Tensor]) -> CheckResult:
                      "-mean(log sigmoid(s)) = F.binary_cross_entropy_with_logits(s, ones).")
     if not value.requires_grad:
         return _fail("The value is right but carries no gradient: do not use .item(), .detach() or numpy inside.")
-    return CheckResult(True, f"Non-saturating generator loss correct ({got:.4f} on the test logits).")
+    far = torch.tensor([-120.0, -100.0, 0.0], requires_grad=True)  # fakes that D rejects outright, and one it doubts
+    far_value, error = _call(g_loss, far)
+    exact = F.softplus(-far.detach()).mean()  # (120 + 100 + log 2) / 3
+    far_got = float(far_value.detach()) if error is None and isinstance(far_value, Tensor) and far_value.numel() == 1 else None
+    grad_ok = False
+    if far_got is not None and far_value.requires_grad:
+        (grad,) = torch.autograd.grad(far_value, far)
+        grad_ok = bool(torch.allclose(grad, torch.tensor([-1 / 3, -1 / 3, -1 / 6]), atol=1e-4))
+    value_ok = far_got is not None and math.isclose(far_got, float(exact), rel_tol=1e-4)
+    if not (value_ok and grad_ok):
+        shown = "an error" if far_got is None else f"{far_got:.4f}" + (" but another gradient" if value_ok else "")
+        return _fail(f"Right on moderate logits, but not stable: for logits (-120, -100, 0) the loss is "
+                     f"{float(exact):.4f} with gradient (-1/3, -1/3, -1/6); yours gave {shown}. sigmoid(-120) rounds "
+                     "to 0 in float32, so log(sigmoid(s)) becomes -inf (and an added epsilon caps the loss). "
+                     "Use F.logsigmoid(s) or F.binary_cross_entropy_with_logits(s, ones), which never form sigmoid(s).")
+    return CheckResult(True, f"Non-saturating generator loss correct ({got:.4f} on the test logits, "
+                             f"{far_got:.2f} on logits around -120).")

@@ -142,7 +142,7 @@ class Coverage:
         return 0.5 * sum(abs(s - 0.1) for s in self.shares)
 
     def __str__(self) -> str:
-        shares = " ".join(f"{d}:{s:.0%}" for d, s in enumerate(self.shares))
+        shares = " ".join(f"{d}:{s:.1%}" for d, s in enumerate(self.shares))  # one decimal: 4.8 % is not 5 %
         return (f"{self.digits_covered}/10 digits covered (>= 5 % each); shares {shares}; "
                 f"distance to uniform {self.distance_to_uniform:.2f}; clear digits {self.confident:.0%} (real digits: 99 %)")
 

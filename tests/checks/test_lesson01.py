@@ -92,6 +92,28 @@ def sigmoid_d_step(G, D, opt_d, real, z_dim):
     return loss.item()
 
 
+def sigmoid_bce_d_step(G, D, opt_d, real, z_dim):
+    """Right on moderate scores: a sigmoid, then binary_cross_entropy on the probabilities."""
+    with torch.no_grad():
+        fake = G(torch.randn(real.shape[0], z_dim))
+    pr, pf = torch.sigmoid(D(real)), torch.sigmoid(D(fake))
+    loss = F.binary_cross_entropy(pr, torch.ones_like(pr)) + F.binary_cross_entropy(pf, torch.zeros_like(pf))
+    opt_d.zero_grad()
+    loss.backward()
+    opt_d.step()
+    return loss.item()
+
+
+def log_sigmoid_by_hand_d_step(G, D, opt_d, real, z_dim):
+    with torch.no_grad():
+        fake = G(torch.randn(real.shape[0], z_dim))
+    loss = -(torch.log(torch.sigmoid(D(real))).mean() + torch.log(1 - torch.sigmoid(D(fake))).mean())
+    opt_d.zero_grad()
+    loss.backward()
+    opt_d.step()
+    return loss.item()
+
+
 def real_only_d_step(G, D, opt_d, real, z_dim):
     pr = D(real)
     loss = F.binary_cross_entropy_with_logits(pr, torch.ones_like(pr))
@@ -122,6 +144,8 @@ def test_check_d_step_passes_a_correct_step():
     (steps_g_too_d_step, ["changed the generator", "step only opt_d"]),
     (no_step_d_step, ["did not change", "opt_d.step()"]),
     (sigmoid_d_step, ["Expected the loss", "no sigmoid"]),
+    (sigmoid_bce_d_step, ["not on extreme ones", "D scores -150", "yours gave 100.0", "binary_cross_entropy_with_logits"]),
+    (log_sigmoid_by_hand_d_step, ["not on extreme ones", "yours gave inf"]),
     (real_only_d_step, ["only one half", "expected"]),
     (fake_only_d_step, ["only one half", "expected"]),
     (lambda G, D, opt_d, real, z_dim: [1.0, 2.0], ["as a number", "got list"]),
@@ -149,7 +173,7 @@ def test_check_d_step_is_the_same_whatever_the_notebook_seed():
 # -- check_generator_loss --------------------------------------------------------------------------
 def test_check_generator_loss_passes():
     result = check_generator_loss(lambda s: F.binary_cross_entropy_with_logits(s, torch.ones_like(s)))
-    assert result and "Non-saturating generator loss correct" in result.message
+    assert result and "Non-saturating generator loss correct" in result.message and "around -120" in result.message
     assert check_generator_loss(lambda s: -F.logsigmoid(s).mean())
 
 
@@ -164,6 +188,9 @@ def test_check_generator_loss_passes():
     (lambda s: -torch.log(s).mean(), ["NaN", "logits, not probabilities"]),
     (lambda s: F.softplus(s).mean(), ["Expected", "for logits from -6 to 3"]),
     (lambda s: F.binary_cross_entropy(s, torch.ones_like(s)), ["Your function raised"]),
+    (lambda s: -torch.log(torch.sigmoid(s)).mean(), ["not stable", "yours gave inf", "F.logsigmoid"]),
+    (lambda s: -torch.log(torch.sigmoid(s) + 1e-8).mean(), ["not stable", "yours gave 12.5", "epsilon"]),
+    (lambda s: F.binary_cross_entropy(torch.sigmoid(s), torch.ones_like(s)), ["not stable", "yours gave 66.8"]),
 ])
 def test_check_generator_loss_wrong_answers(fn, words):
     result = check_generator_loss(fn)
@@ -183,6 +210,8 @@ def test_check_generator_loss_keeps_the_random_state(keeps_random_state):
     (check_d_step, good_d_step),
     (check_d_step, sigmoid_d_step),
     (check_d_step, real_only_d_step),
+    (check_d_step, sigmoid_bce_d_step),
+    (check_generator_loss, lambda s: -torch.log(torch.sigmoid(s)).mean()),
 ])
 def test_checkers_print_no_pytorch_warnings(checker, fn, recwarn):
     checker(fn)

@@ -8,7 +8,7 @@ about the notebook's random state, so no test asks them to keep it.
 import pytest
 from torch import nn
 
-from ganlib.checks import CheckResult, check_generator_32, check_transposed_conv_size
+from ganlib.checks import CheckResult, check_generator_32, check_generator_32_trains, check_transposed_conv_size
 from ganlib.papers.dcgan import DCGANGenerator
 
 
@@ -87,9 +87,31 @@ class _Unused(nn.Module):
     (lambda z_dim: _dcgan_32(64), ["fails on noise of shape (4, 100) and (4, 100, 1, 1)", "RuntimeError"]),
     (lambda z_dim: "a generator", ["Return an nn.Module", "got str"]),
     (_Unused, ["get no gradient", "spare.weight"]),
+    (lambda z_dim: DCGANGenerator(z_dim, img_size=32, width=64), ["multiply-adds per image; the budget is 3,000,000",
+                                                                  "where the maps are small"]),
 ])
 def test_check_generator_32_wrong_answers(build, words):
     result = check_generator_32(build)
     assert isinstance(result, CheckResult) and not result
     for word in words:
         assert word in result.message, result.message
+
+
+# -- check_generator_32_trains (short runs: the full 1,500 steps run once, in test_solutions) ---------
+def test_check_generator_32_trains_first_checks_the_design():
+    result = check_generator_32_trains(lambda z_dim: _dcgan_32(z_dim, tanh=False))
+    assert not result and "End with nn.Tanh()" in result.message and result.images is None
+
+
+def test_check_generator_32_trains_fails_a_run_that_misses_the_target(keeps_random_state):
+    def check_20_steps(build):  # 20 steps: far from any digit
+        return check_generator_32_trains(build, steps=20)
+
+    result = keeps_random_state(check_20_steps, _dcgan_32)
+    assert not result and "not well enough: after 20 steps" in result.message and "target <= 200" in result.message
+    assert result.images.shape == (5000, 1, 28, 28)  # cropped back to the evaluator's size
+
+
+def test_check_generator_32_trains_gives_a_generator_without_unflatten_the_noise_it_wants():
+    result = check_generator_32_trains(lambda z_dim: nn.Sequential(*list(_dcgan_32(z_dim))[1:]), steps=2)
+    assert "after 2 steps" in result.message  # it trained (and failed the target, as 2 steps must)

@@ -9,6 +9,7 @@ from torch import nn
 from ganlib.papers.cgan import ConditionalDiscriminator
 from ganlib.papers.dcgan import DCGANGenerator
 from ganlib.shapes import (LayerShape, conv_output_size, format_layer_shapes, format_receptive_field, layer_shapes,
+                           multiply_adds,
                            measure_receptive_field, receptive_field, receptive_field_steps)
 from ganlib.utils import count_parameters
 
@@ -209,3 +210,27 @@ def test_measure_receptive_field_errors():
         measure_receptive_field(nn.Sequential(nn.MaxPool2d(2)))
     with pytest.raises(ValueError, match=r"returns a map \(N, C, h, w\); got \(1, 9\)"):
         measure_receptive_field(nn.Sequential(nn.Conv2d(1, 1, 3), nn.Flatten()), size=5)
+
+
+# -- multiply_adds ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("layer, example, expected", [
+    (nn.Conv2d(3, 8, 3, padding=1), torch.zeros(2, 3, 5, 5), 8 * 3 * 9 * 25),         # per output pixel
+    (nn.Conv2d(4, 6, 3, stride=2, groups=2), torch.zeros(1, 4, 7, 7), 6 * 2 * 9 * 9),  # 3x3 output, grouped
+    (nn.ConvTranspose2d(4, 2, 4, 2, 1), torch.zeros(3, 4, 3, 3), 2 * 4 * 16 * 9),     # per input pixel
+    (nn.Linear(10, 7), torch.zeros(5, 10), 70),
+    (nn.Sequential(nn.Linear(10, 7), nn.ReLU(), nn.BatchNorm1d(7), nn.Linear(7, 2)), torch.zeros(4, 10), 70 + 14),
+])
+def test_multiply_adds_by_hand(layer, example, expected):
+    assert multiply_adds(layer, example) == expected
+
+
+def test_multiply_adds_of_the_dcgan_generator_is_per_sample_and_leaves_the_model_as_it_was():
+    G = DCGANGenerator(z_dim=100, img_size=28, width=32)  # 100 -> 64 (7x7) -> 32 (14x14) -> 1 (28x28)
+    by_hand = 100 * 64 * 49 * 1 + 64 * 32 * 16 * 49 + 32 * 1 * 16 * 14 * 14
+    assert multiply_adds(G, torch.randn(5, 100)) == multiply_adds(G, torch.randn(1, 100)) == by_hand
+    assert G.training and not G._forward_hooks and all(not m._forward_hooks for m in G.modules())
+
+
+def test_multiply_adds_takes_more_inputs():
+    D = ConditionalDiscriminator(n_classes=10, img_size=28, width=8, label_input="projection")
+    assert multiply_adds(D, torch.zeros(2, 1, 28, 28), torch.tensor([1, 2])) > 0

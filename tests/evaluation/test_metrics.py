@@ -78,6 +78,11 @@ def test_coverage_of_a_collapsed_set():
     assert "2/10 digits covered" in str(cov)
 
 
+def test_coverage_prints_shares_with_one_decimal_so_that_an_uncounted_share_does_not_read_as_5_percent():
+    cov = metrics.coverage_of_labels(torch.tensor([0] * 48 + [1] * 952))  # 4.8 %: under the 5 % bar
+    assert cov.digits_covered == 1 and "0:4.8%" in str(cov) and "1:95.2%" in str(cov)
+
+
 def test_coverage_of_real_digits_through_the_evaluator(ev, test_set):
     cov = metrics.coverage(test_set[0][:2000], ev)
     assert cov.digits_covered == 10 and cov.distance_to_uniform < 0.05 and cov.confident > 0.97
