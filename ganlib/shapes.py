@@ -69,28 +69,42 @@ class LayerShape:
     parameters: int
 
 
+def _run_with_hooks(model: nn.Module, hook_for: Any, *inputs: Tensor) -> None:
+    """Run ``model(*inputs)`` in eval mode without gradients, with the forward hook ``hook_for(name, module)``
+    returns for each module (``None``: none); the mode is restored and the hooks removed, also on error."""
+    hooks = []
+    for name, module in model.named_modules():
+        hook = hook_for(name, module)
+        if hook is not None:
+            hooks.append(module.register_forward_hook(hook))
+    was_training = model.training
+    try:
+        model.eval()
+        with torch.no_grad():
+            model(*inputs)
+    finally:
+        model.train(was_training)
+        for h in hooks:
+            h.remove()
+
+
 def layer_shapes(model: nn.Module, example: Tensor, *more: Tensor) -> list[LayerShape]:
     """Run ``model(example, *more)`` and record the output shape of every leaf layer, in order.
 
     ``more`` carries further inputs, e.g. the labels of a conditional model (lesson 03).
     """
     rows: list[LayerShape] = []
-    hooks = []
-    for name, module in model.named_modules():
-        if len(list(module.children())) == 0:
-            def hook(mod: nn.Module, _inp: object, out: Tensor, name: str = name) -> None:
-                params = sum(p.numel() for p in mod.parameters(recurse=False))
-                rows.append(LayerShape(name, type(mod).__name__, tuple(out.shape), params))
-            hooks.append(module.register_forward_hook(hook))
-    was_training = model.training
-    try:
-        model.eval()
-        with torch.no_grad():
-            model(example, *more)
-    finally:
-        model.train(was_training)
-        for h in hooks:
-            h.remove()
+
+    def hook_for(name: str, module: nn.Module) -> Any:
+        if len(list(module.children())) > 0:
+            return None
+
+        def hook(mod: nn.Module, _inp: object, out: Tensor) -> None:
+            params = sum(p.numel() for p in mod.parameters(recurse=False))
+            rows.append(LayerShape(name, type(mod).__name__, tuple(out.shape), params))
+        return hook
+
+    _run_with_hooks(model, hook_for, example, *more)
     return rows
 
 
@@ -129,17 +143,9 @@ def multiply_adds(model: nn.Module, example: Tensor, *more: Tensor) -> int:
         pixels = (inputs[0] if isinstance(mod, nn.ConvTranspose2d) else out).shape[-2:]
         total += per_pixel * pixels[0] * pixels[1]
 
-    hooks = [m.register_forward_hook(hook) for m in model.modules()
-             if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear))]
-    was_training = model.training
-    try:
-        model.eval()
-        with torch.no_grad():
-            model(example[:1], *(t[:1] for t in more))
-    finally:
-        model.train(was_training)
-        for h in hooks:
-            h.remove()
+    counted = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
+    _run_with_hooks(model, lambda _name, m: hook if isinstance(m, counted) else None,
+                    example[:1], *(t[:1] for t in more))
     return total
 
 
