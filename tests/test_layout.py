@@ -19,7 +19,7 @@ ORDER = [
     "datasets.download", "datasets.translation",
     "evaluation.stats", "evaluation.evaluator", "evaluation.metrics", "evaluation.callbacks",
     "plotting", "widgets",
-    "papers.gan", "papers.dcgan", "papers.cgan", "papers.wgan", "papers.pix2pix", "papers.cyclegan",
+    "papers.gan", "papers.dcgan", "papers.cgan", "papers.wgan", "papers.pix2pix", "papers.cyclegan", "papers.infogan", "papers.sgan",
     "checks.core",
 ]
 LAYERS = ["core", "evaluation", "plotting", "widgets", "papers", "checks"]

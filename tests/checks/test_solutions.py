@@ -31,6 +31,10 @@ EXERCISES = [
     ("05_pix2pix", "pix2pix_g_loss", checks.check_pix2pix_g_loss),
     ("06_cyclegan", "cycle_consistency", checks.check_cycle_consistency),
     ("06_cyclegan", "pool_query", checks.check_pool_query),
+    ("07_infogan", "categorical_info_loss", checks.check_categorical_info_loss),
+    ("07_infogan", "read_codes", checks.check_code_reading),
+    ("08_semi_supervised_gan", "unsupervised_d_loss", checks.check_unsupervised_d_loss),
+    ("08_semi_supervised_gan", "feature_matching_loss", checks.check_feature_matching),
 ]
 IDS = [f"{nb}:{fn}" for nb, fn, _ in EXERCISES]
 
