@@ -61,6 +61,7 @@ class Recipe:
     joint_bn: bool = False       # D scores real and fake in one batch (shared BatchNorm statistics)
     smooth: float = 1.0          # target for real images in D's loss (0.9: one-sided label smoothing)
     d_bn: bool = True            # BatchNorm in D
+    d_extra: int = 0             # extra 3x3 stride-1 conv blocks in D at 7x7 (a deeper D, same output size)
 
 
 BASE = Recipe()
@@ -87,6 +88,8 @@ VARIANTS: dict[str, Recipe] = {
     "dw64-lr5e-4": replace(BASE, width_d=64, lr_g=5e-4, lr_d=5e-4),
     "gw16-dw64": replace(BASE, width_g=16, width_d=64),
     "gw16-dw64-lr5e-4": replace(BASE, width_g=16, width_d=64, lr_g=5e-4, lr_d=5e-4),
+    "lr1e-3-dw64": replace(BASE, width_d=64, lr_g=1e-3, lr_d=1e-3),
+    "lr1e-3-d3": replace(BASE, d_extra=1, lr_g=1e-3, lr_d=1e-3),
 }
 
 
@@ -114,7 +117,16 @@ def build(r: Recipe, device: str) -> tuple[torch.nn.Module, torch.nn.Module]:
     if r.kind == "mlp":
         return MLPGenerator(r.z_dim).to(device), MLPDiscriminator().to(device)
     G = DCGANGenerator(r.z_dim, img_size=28, width=r.width_g).apply(dcgan_init)
-    D = DCGANDiscriminator(img_size=28, width=r.width_d, batchnorm=r.d_bn).apply(dcgan_init)
+    D = DCGANDiscriminator(img_size=28, width=r.width_d, batchnorm=r.d_bn)
+    if r.d_extra:  # deepen D: 3x3 stride-1 blocks at 7x7 before the last (scoring) convolution
+        body, last = list(D.net)[:-1], D.net[-1]
+        c = last.in_channels
+        for _ in range(r.d_extra):
+            body += [torch.nn.Conv2d(c, c, 3, 1, 1, bias=not r.d_bn)]
+            body += [torch.nn.BatchNorm2d(c)] if r.d_bn else []
+            body += [torch.nn.LeakyReLU(0.2, True)]
+        D.net = torch.nn.Sequential(*body, last)
+    D.apply(dcgan_init)
     return G.to(device), D.to(device)
 
 

@@ -15,8 +15,9 @@ tightens the bound and training G raises it. H(c) is fixed by the prior (log K f
 K-way code), so maximising L_I is minimising the cross-entropy of Q's guess of the code that made
 each fake. Both players take the term: ``min_{G,Q} max_D V(D, G) - lambda L_I(G, Q)``.
 
-Q shares the discriminator's convolutional body and adds a small head (:class:`InfoGANDiscriminator`),
-so the bound costs almost nothing. For the categorical code Q outputs logits (log Q = log-softmax);
+Q shares the discriminator's convolutional body and adds a small dense head (:class:`InfoGANDiscriminator`):
+the images go through the body once for both heads, and at lesson 07's width the head adds about a
+quarter to the body's multiply-adds. For the categorical code Q outputs logits (log Q = log-softmax);
 for each continuous code the mean of a Gaussian with standard deviation fixed at 1, as the official
 code does (``fix_std=True``), so -log Q(c | x) = (c - mu)^2 / 2 + a constant.
 
@@ -188,6 +189,9 @@ def cluster_accuracy(clusters: Tensor, labels: Tensor, n_clusters: int = N_CAT, 
     if clusters.ndim != 1 or clusters.shape != labels.shape or len(clusters) == 0:
         raise ValueError(f"clusters and labels must be 1-D integer tensors of the same, non-zero length; got "
                          f"{tuple(clusters.shape)} and {tuple(labels.shape)}.")
+    for name, t, k in (("clusters", clusters, n_clusters), ("labels", labels, n_labels)):
+        if int(t.min()) < 0 or int(t.max()) >= k:
+            raise ValueError(f"{name} must lie in 0..{k - 1}; got values from {int(t.min())} to {int(t.max())}.")
     if n_clusters > n_labels:
         raise ValueError(f"a one-to-one assignment needs n_clusters <= n_labels; got {n_clusters} > {n_labels}.")
     counts = torch.zeros(n_clusters, n_labels, dtype=torch.long)

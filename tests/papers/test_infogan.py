@@ -131,6 +131,7 @@ def test_cluster_accuracy_finds_the_best_assignment():
     chance, _ = ig.cluster_accuracy(torch.randint(10, (20_000,)), torch.randint(10, (20_000,)))
     assert chance < 0.12  # random clusters: about one in ten
     assert "same" in _message(ig.cluster_accuracy, torch.tensor([0, 1]), torch.tensor([0]))
+    assert "0..9" in _message(ig.cluster_accuracy, torch.tensor([0, 10]), torch.tensor([0, 1]))
 
 
 def test_cluster_accuracy_agrees_with_brute_force():
