@@ -69,3 +69,25 @@ def gan() -> dict:
 def gan_factory():
     """``make_gan`` itself, for tests that need several identical set-ups."""
     return make_gan
+
+
+def assert_states_equal(a, b) -> None:
+    """Two state dicts (nested dicts, lists and tensors) are equal, tensors in dtype and every value."""
+    if isinstance(a, torch.Tensor):
+        assert isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys()
+        for k in a:
+            assert_states_equal(a[k], b[k])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_states_equal(x, y)
+    else:
+        assert a == b
+
+
+@pytest.fixture
+def states_equal():
+    """``assert_states_equal``, for the tests that check a resumed run against an uninterrupted one."""
+    return assert_states_equal

@@ -55,7 +55,7 @@ def _largest(r, keep_sign=False, threshold=0.5, prefixes=("c1", "c2")):
 
 @pytest.mark.parametrize("fn, words", [
     (lambda r: _largest(r, keep_sign=True), "both correlations negative"),
-    (lambda r: _largest(r, threshold=0.0), f"no code reaches"),
+    (lambda r: _largest(r, threshold=0.0), "no code reaches"),
     (lambda r: _largest(r, prefixes=("c1", "c2", "z1", "z2")), "noise dimension"),
     (lambda r: {"width": 1, "slant": 2}, "expected"),
     (lambda r: {"width": "code 1", "slant": 2}, "got 'code 1'"),

@@ -369,22 +369,7 @@ def _run(g, steps, extra=None, **kwargs):
     return trainer
 
 
-def _assert_states_equal(a, b):
-    if isinstance(a, torch.Tensor):
-        assert isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b)
-    elif isinstance(a, dict):
-        assert a.keys() == b.keys()
-        for k in a:
-            _assert_states_equal(a[k], b[k])
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b)
-        for x, y in zip(a, b):
-            _assert_states_equal(x, y)
-    else:
-        assert a == b
-
-
-def test_resumed_run_equals_an_uninterrupted_one(gan_factory, tmp_path):
+def test_resumed_run_equals_an_uninterrupted_one(gan_factory, tmp_path, states_equal):
     k = 5
     z = fixed_noise(4, 4)
     whole = _run(gan_factory(seed=0), 2 * k, fixed_inputs=(z,), snapshot_every=k)
@@ -401,16 +386,16 @@ def test_resumed_run_equals_an_uninterrupted_one(gan_factory, tmp_path):
     resumed.fit(2 * k)
 
     for name in ("G", "D", "opt_g", "opt_d"):
-        _assert_states_equal(whole.state[name].state_dict(), resumed.state[name].state_dict())
+        states_equal(whole.state[name].state_dict(), resumed.state[name].state_dict())
     assert whole.history.state_dict() == resumed.history.state_dict()
     assert [s for s, _ in whole.snapshots] == [s for s, _ in resumed.snapshots] == [0, k, 2 * k]
     for (_, a), (_, b) in zip(whole.snapshots, resumed.snapshots):
         assert torch.equal(a, b)
-    _assert_states_equal(whole.batches.state_dict(), resumed.batches.state_dict())
+    states_equal(whole.batches.state_dict(), resumed.batches.state_dict())
     assert whole.step == resumed.step == 2 * k
 
 
-def test_checkpoint_loads_with_weights_only(gan, tmp_path):
+def test_checkpoint_loads_with_weights_only(gan, tmp_path, states_equal):
     trainer = _run(gan, 3, fixed_inputs=(fixed_noise(2, 4),), checkpoint=tmp_path / "sub" / "c.pt")
     state = torch.load(tmp_path / "sub" / "c.pt", weights_only=True)
     assert state["version"] == CHECKPOINT_VERSION and state["step"] == 3
@@ -419,7 +404,7 @@ def test_checkpoint_loads_with_weights_only(gan, tmp_path):
     assert set(state["state"]) == {"G", "D", "opt_g", "opt_d"}
     assert state["history"] == trainer.history.state_dict()
     assert state["snapshot_steps"] == [0, 3]
-    _assert_states_equal(state["state"]["G"], trainer.G.state_dict())
+    states_equal(state["state"]["G"], trainer.G.state_dict())
 
 
 def test_checkpoint_every(gan, tmp_path):
@@ -501,7 +486,7 @@ def _pooled_gan(gan_factory, seed=0):
     return g, extra
 
 
-def test_resumed_run_with_pool_and_schedulers_equals_an_uninterrupted_one(gan_factory, tmp_path):
+def test_resumed_run_with_pool_and_schedulers_equals_an_uninterrupted_one(gan_factory, tmp_path, states_equal):
     k = 4
     g, extra = _pooled_gan(gan_factory)
     whole = _run(g, 2 * k, extra)
@@ -522,7 +507,7 @@ def test_resumed_run_with_pool_and_schedulers_equals_an_uninterrupted_one(gan_fa
 
     assert whole.state.keys() == resumed.state.keys()
     for name in whole.state:
-        _assert_states_equal(whole.state[name].state_dict(), resumed.state[name].state_dict())
+        states_equal(whole.state[name].state_dict(), resumed.state[name].state_dict())
     assert whole.state["sched_d"].get_last_lr() == resumed.state["sched_d"].get_last_lr()
     assert whole.state["opt_g"].param_groups[0]["lr"] == resumed.state["opt_g"].param_groups[0]["lr"]
     assert whole.history.state_dict() == resumed.history.state_dict()
@@ -554,7 +539,7 @@ def _gan_with_q_head(gan_factory, seed=0):
     return g, extra, holder
 
 
-def test_resumed_run_with_an_extra_network_and_n_critic_equals_an_uninterrupted_one(gan_factory, tmp_path):
+def test_resumed_run_with_an_extra_network_and_n_critic_equals_an_uninterrupted_one(gan_factory, tmp_path, states_equal):
     k = 3
     g, extra, holder = _gan_with_q_head(gan_factory)
     whole = holder["trainer"] = _trainer(g, extra, n_critic=2, fixed_inputs=(fixed_noise(3, 4),), snapshot_every=k)
@@ -571,7 +556,7 @@ def test_resumed_run_with_an_extra_network_and_n_critic_equals_an_uninterrupted_
     resumed.fit(2 * k)
 
     for name in whole.state:
-        _assert_states_equal(whole.state[name].state_dict(), resumed.state[name].state_dict())
+        states_equal(whole.state[name].state_dict(), resumed.state[name].state_dict())
     assert whole.history.state_dict() == resumed.history.state_dict()
     assert whole.history["info"][1][0] == 0.0 and whole.history["info"][1][-1] > 0  # the weight grew with the step
     for (a_step, a), (b_step, b) in zip(whole.snapshots, resumed.snapshots):

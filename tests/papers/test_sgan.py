@@ -343,22 +343,7 @@ def test_ssgan_steps_use_a_given_unsupervised_loss():
     assert calls == [((8, 3), (8, 3))]
 
 
-def _assert_states_equal(a, b):
-    if isinstance(a, torch.Tensor):
-        assert isinstance(b, torch.Tensor) and torch.equal(a, b)
-    elif isinstance(a, dict):
-        assert a.keys() == b.keys()
-        for k in a:
-            _assert_states_equal(a[k], b[k])
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b)
-        for x, y in zip(a, b):
-            _assert_states_equal(x, y)
-    else:
-        assert a == b
-
-
-def test_a_resumed_run_equals_an_uninterrupted_one(tmp_path):
+def test_a_resumed_run_equals_an_uninterrupted_one(tmp_path, states_equal):
     k = 4
     z = sgan.uniform_noise(3, 4, generator=torch.Generator().manual_seed(0))
 
@@ -376,10 +361,10 @@ def test_a_resumed_run_equals_an_uninterrupted_one(tmp_path):
     resumed.load(tmp_path / "ssgan.pt")
     resumed.fit(2 * k)
     for name in ("G", "D", "opt_g", "opt_d"):
-        _assert_states_equal(whole.state[name].state_dict(), resumed.state[name].state_dict())
+        states_equal(whole.state[name].state_dict(), resumed.state[name].state_dict())
     assert whole.history.state_dict() == resumed.history.state_dict()
     assert set(whole.history.names()) == {"d_loss", "supervised", "unsupervised", "train_acc", "g_loss"}
-    _assert_states_equal(whole.batches.state_dict(), resumed.batches.state_dict())
+    states_equal(whole.batches.state_dict(), resumed.batches.state_dict())
     assert all(torch.equal(a, b) for (_, a), (_, b) in zip(whole.snapshots, resumed.snapshots))
 
 
