@@ -13,7 +13,9 @@ A *step* is one generator update. Each discriminator step gets a fresh batch; th
 gets the last of them again (it needs the batch size, labels or input images, not new data). What
 the discriminator steps log is averaged over the ``n_critic`` of them. Calling :meth:`Trainer.fit`
 again with more steps continues where the run stopped; after a restart, :meth:`Trainer.load` a
-checkpoint first.
+checkpoint first. Ctrl-C (Jupyter's "interrupt the kernel") is held until the running step is done,
+then the loop saves and stops, so a checkpoint never holds half a step (a second Ctrl-C stops at once
+and saves nothing).
 
 Everything a checkpoint must hold is named once, in the ``state`` mapping: the networks and their
 optimisers, and anything else the steps change (CycleGAN's image pools and learning-rate schedulers,
@@ -28,7 +30,9 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,6 +109,34 @@ class Callback:
 
     def on_end(self, trainer: "Trainer") -> None:
         pass
+
+
+@contextmanager
+def _interrupts_between_steps() -> Iterator[list[bool]]:
+    """Hold a Ctrl-C (SIGINT, also Jupyter's "interrupt the kernel") until the running step is done.
+
+    Inside the block the first SIGINT only appends to the yielded list, which the loop checks between
+    steps; a second one raises ``KeyboardInterrupt`` at once. So a checkpoint written on interrupt never
+    holds a step half done (the discriminator updated, the generator not), which would resume
+    differently from a run that never stopped. Outside the main thread signals cannot be caught and
+    the list stays empty.
+    """
+    pending: list[bool] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pending
+        return
+
+    def hold(signum: int, frame: Any) -> None:
+        if pending:
+            raise KeyboardInterrupt
+        pending.append(True)
+        print("Stopping after this step (interrupt again to stop at once, without saving).", flush=True)
+
+    previous = signal.signal(signal.SIGINT, hold)
+    try:
+        yield pending
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
@@ -239,26 +271,39 @@ class Trainer:
         for cb in self.callbacks:
             cb.on_start(self)
         bar = _progress_bar(total=steps, initial=self.step, disable=not self.progress, desc="training", unit="step")
+        in_step: int | None = None  # the step under way, until it is whole
         try:
-            while self.step < steps:
-                values = self._one_step()
-                self.step += 1
-                self._guard(values)
-                self.history.log(self.step, **values)
-                if self.step % self.snapshot_every == 0 or self.step == steps:
-                    self._snapshot()
-                for cb in self.callbacks:
-                    cb.on_step(self)
-                if self.checkpoint is not None and self.step % self.checkpoint_every == 0:
-                    self.save(self.checkpoint)  # after the callbacks, so that what they logged is saved
-                bar.update(1)
-                if self.step % 25 == 0 or self.step == steps:
-                    bar.set_postfix({k: f"{v:.3f}" for k, v in values.items()}, refresh=False)
+            with _interrupts_between_steps() as pending:
+                while self.step < steps:
+                    in_step = self.step + 1
+                    values = self._one_step()
+                    self.step += 1
+                    self._guard(values)
+                    self.history.log(self.step, **values)
+                    if self.step % self.snapshot_every == 0 or self.step == steps:
+                        self._snapshot()
+                    for cb in self.callbacks:
+                        cb.on_step(self)
+                    in_step = None
+                    if self.checkpoint is not None and self.step % self.checkpoint_every == 0:
+                        self.save(self.checkpoint)  # after the callbacks, so that what they logged is saved
+                    bar.update(1)
+                    if self.step % 25 == 0 or self.step == steps:
+                        bar.set_postfix({k: f"{v:.3f}" for k, v in values.items()}, refresh=False)
+                    if pending:  # Ctrl-C came during the step: stop now that the step is whole
+                        raise KeyboardInterrupt
         except KeyboardInterrupt:
-            where = f" and saved to {self.checkpoint}" if self.checkpoint is not None else ""
-            if self.checkpoint is not None:
-                self.save(self.checkpoint)
-            print(f"Interrupted at step {self.step}{where}. Run trainer.fit({steps}) again to continue.")
+            if in_step is not None:  # a half-done step (say D updated, G not) would resume differently: save nothing
+                last = f"the last checkpoint, {self.checkpoint}, is left as it was" if self.checkpoint is not None \
+                    else "nothing was saved"
+                print(f"Interrupted in the middle of step {in_step}; {last}, since a half-done step would "
+                      f"not resume exactly. The trainer itself is now part-way through a step: load the "
+                      f"checkpoint before you continue.")
+            else:
+                where = f" and saved to {self.checkpoint}" if self.checkpoint is not None else ""
+                if self.checkpoint is not None:
+                    self.save(self.checkpoint)
+                print(f"Interrupted at step {self.step}{where}. Run trainer.fit({steps}) again to continue.")
             raise
         finally:
             bar.close()

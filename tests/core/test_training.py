@@ -2,6 +2,7 @@
 
 import math
 import os
+import signal
 
 import pytest
 import torch
@@ -343,23 +344,76 @@ def test_nan_guard_points_to_the_checkpoint(gan, tmp_path):
         trainer.fit(2)
 
 
-def test_keyboard_interrupt_saves_a_checkpoint(gan, tmp_path, capsys):
-    path = tmp_path / "run.pt"
-    trainer = _trainer(gan, checkpoint=path, checkpoint_every=100)
-    trainer.fit(2)
+def _interrupt_in_d_step(trainer, at_step, presses=1):
+    """Make the discriminator step of step ``at_step + 1`` send itself ``presses`` Ctrl-Cs, then finish."""
     d_step = trainer.d_step
 
     def interrupted(batch):
-        if trainer.step == 3:
-            raise KeyboardInterrupt
+        if trainer.step == at_step:
+            for _ in range(presses):
+                os.kill(os.getpid(), signal.SIGINT)
         return d_step(batch)
 
     trainer.d_step = interrupted
+
+
+def test_ctrl_c_during_a_step_stops_after_it_and_saves_a_whole_step(gan_factory, tmp_path, capsys, states_equal):
+    """The interrupt lands between the discriminator's and the generator's update: the loop finishes the
+    step, saves, and the saved run resumes exactly like one that never stopped."""
+    path = tmp_path / "run.pt"
+    whole = _run(gan_factory(seed=0), 6)
+    trainer = _trainer(gan_factory(seed=0), checkpoint=path, checkpoint_every=100)
+    _interrupt_in_d_step(trainer, at_step=3)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(6)
+    out = capsys.readouterr().out
+    assert "Stopping after this step" in out and "Interrupted at step 4 and saved to" in out and "fit(6)" in out
+    assert trainer.step == 4 and torch.load(path, weights_only=True)["step"] == 4
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the usual Ctrl-C is back
+
+    resumed = _trainer(gan_factory(seed=1), checkpoint=path).load(path)
+    resumed.fit(6)
+    for name in ("G", "D", "opt_g", "opt_d"):
+        states_equal(whole.state[name].state_dict(), resumed.state[name].state_dict())
+    assert whole.history.state_dict() == resumed.history.state_dict()
+
+
+def test_a_second_ctrl_c_stops_at_once_and_keeps_the_last_whole_checkpoint(gan_factory, tmp_path, capsys,
+                                                                            states_equal):
+    path = tmp_path / "run.pt"
+    whole = _run(gan_factory(seed=0), 6)
+    trainer = _trainer(gan_factory(seed=0), checkpoint=path, checkpoint_every=2)
+    _interrupt_in_d_step(trainer, at_step=3, presses=2)  # D's update of step 4 is left half done
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(6)
+    out = capsys.readouterr().out
+    assert "Interrupted in the middle of step 4" in out and "is left as it was" in out
+    assert torch.load(path, weights_only=True)["step"] == 2  # the last whole checkpoint, untouched
+
+    resumed = _trainer(gan_factory(seed=1), checkpoint=path).load(path)
+    resumed.fit(6)
+    for name in ("G", "D", "opt_g", "opt_d"):
+        states_equal(whole.state[name].state_dict(), resumed.state[name].state_dict())
+
+
+def test_keyboard_interrupt_raised_inside_a_step_saves_nothing_half_done(gan, tmp_path, capsys):
+    """An interrupt that is not a signal (or comes outside the main thread) cannot be held: nothing is saved."""
+    path = tmp_path / "run.pt"
+    trainer = _trainer(gan, checkpoint=path, checkpoint_every=100)
+    trainer.fit(2)
+    g_step = trainer.g_step
+
+    def interrupted(batch):
+        if trainer.step == 3:
+            raise KeyboardInterrupt  # after D's update of step 4
+        return g_step(batch)
+
+    trainer.g_step = interrupted
     with pytest.raises(KeyboardInterrupt):
         trainer.fit(10)
     out = capsys.readouterr().out
-    assert "Interrupted at step 3 and saved to" in out and "trainer.fit(10)" in out
-    assert torch.load(path, weights_only=True)["step"] == 3
+    assert "Interrupted in the middle of step 4; the last checkpoint" in out and "load the checkpoint" in out
+    assert torch.load(path, weights_only=True)["step"] == 2
 
 
 # -- checkpoints -----------------------------------------------------------------------------------
