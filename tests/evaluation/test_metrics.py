@@ -1,5 +1,6 @@
 """ganlib.evaluation.metrics: classifier-FID with its floor and ceiling, KID, coverage, label accuracy, PSNR/SSIM,
-Inception FID's messages offline, and the errors for inputs that would be scored wrongly."""
+Inception FID (its success path through torchmetrics with a stand-in extractor, its messages offline), and the
+errors for inputs that would be scored wrongly."""
 
 import math
 import urllib.error
@@ -156,6 +157,61 @@ def test_inception_fid_explains_a_missing_package(monkeypatch):
     x = torch.rand(4, 3, 32, 32) * 2 - 1
     with pytest.raises(metrics.MetricUnavailable, match="pip install torch-fidelity"):
         metrics.inception_fid(x, x)
+
+
+class _StandInFeatures(torch.nn.Module):
+    """A tiny feature extractor in place of Inception-v3: per-channel means and spreads of 4 x 4 pools.
+    It records every batch it is given, to check what inception_fid feeds the torchmetrics metric."""
+
+    num_features = 6
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def forward(self, images):
+        self.seen.append(images.detach().clone())
+        pooled = torch.nn.functional.avg_pool2d(images.float(), 4).flatten(2)
+        return torch.cat([pooled.mean(2), pooled.std(2)], dim=1)
+
+
+def _frechet(a, b):
+    """The Fréchet distance of two feature sets, written out with scipy (independent of torchmetrics)."""
+    import numpy as np
+    from scipy import linalg
+
+    a, b = a.double().numpy(), b.double().numpy()
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    root = linalg.sqrtm(cov_a @ cov_b).real
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * root))
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_inception_fid_success_path_through_torchmetrics_with_a_stand_in_extractor(monkeypatch, channels):
+    """Everything but the weight download: the same FrechetInceptionDistance call, update and compute."""
+    import torchmetrics.image.fid as tm_fid
+
+    real_class, extractor, made = tm_fid.FrechetInceptionDistance, _StandInFeatures(), {}
+
+    def with_stand_in(feature, normalize):
+        made.update(feature=feature, normalize=normalize)
+        return real_class(feature=extractor, normalize=normalize)
+
+    monkeypatch.setattr(tm_fid, "FrechetInceptionDistance", with_stand_in)
+    g = torch.Generator().manual_seed(0)
+    real = torch.rand(50, channels, 16, 16, generator=g) * 2 - 1
+    fake = (torch.rand(40, channels, 16, 16, generator=g) * 1.6 - 1).clamp(-1, 1)
+    value = metrics.inception_fid(real, fake, batch_size=16)
+    assert made == {"feature": 2048, "normalize": True}   # the standard Inception layer, images in [0, 1]
+    seen = torch.cat(extractor.seen)
+    assert seen.shape == (90, 3, 16, 16) and seen.min() >= 0 and seen.max() <= 1   # RGB in [0, 1], all of them
+    assert all(len(batch) <= 16 for batch in extractor.seen)                      # in chunks of batch_size
+    as_rgb = lambda x: ((x + 1) / 2).expand(-1, 3, -1, -1)
+    expected = _frechet(_StandInFeatures()(as_rgb(real)), _StandInFeatures()(as_rgb(fake)))
+    assert value == pytest.approx(expected, rel=1e-3)
+    assert value > 0.01
+    assert metrics.inception_fid(real, real) == pytest.approx(0.0, abs=1e-3)
 
 
 def test_inception_fid_checks_its_inputs():
