@@ -118,11 +118,12 @@ def _interrupts_between_steps() -> Iterator[list[bool]]:
     Inside the block the first SIGINT only appends to the yielded list, which the loop checks between
     steps; a second one raises ``KeyboardInterrupt`` at once. So a checkpoint written on interrupt never
     holds a step half done (the discriminator updated, the generator not), which would resume
-    differently from a run that never stopped. Outside the main thread signals cannot be caught and
-    the list stays empty.
+    differently from a run that never stopped. Outside the main thread signals cannot be caught, and
+    a process that handles or ignores SIGINT in its own way keeps doing so; then the list stays empty.
     """
     pending: list[bool] = []
-    if threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:  # e.g. ignored in a background job
         yield pending
         return
 

@@ -344,6 +344,14 @@ def test_nan_guard_points_to_the_checkpoint(gan, tmp_path):
         trainer.fit(2)
 
 
+@pytest.fixture
+def usual_ctrl_c():
+    """Python's own SIGINT handler during the test (a background job may start with SIGINT ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def _interrupt_in_d_step(trainer, at_step, presses=1):
     """Make the discriminator step of step ``at_step + 1`` send itself ``presses`` Ctrl-Cs, then finish."""
     d_step = trainer.d_step
@@ -357,7 +365,8 @@ def _interrupt_in_d_step(trainer, at_step, presses=1):
     trainer.d_step = interrupted
 
 
-def test_ctrl_c_during_a_step_stops_after_it_and_saves_a_whole_step(gan_factory, tmp_path, capsys, states_equal):
+def test_ctrl_c_during_a_step_stops_after_it_and_saves_a_whole_step(gan_factory, tmp_path, capsys, states_equal,
+                                                                     usual_ctrl_c):
     """The interrupt lands between the discriminator's and the generator's update: the loop finishes the
     step, saves, and the saved run resumes exactly like one that never stopped."""
     path = tmp_path / "run.pt"
@@ -379,7 +388,7 @@ def test_ctrl_c_during_a_step_stops_after_it_and_saves_a_whole_step(gan_factory,
 
 
 def test_a_second_ctrl_c_stops_at_once_and_keeps_the_last_whole_checkpoint(gan_factory, tmp_path, capsys,
-                                                                            states_equal):
+                                                                            states_equal, usual_ctrl_c):
     path = tmp_path / "run.pt"
     whole = _run(gan_factory(seed=0), 6)
     trainer = _trainer(gan_factory(seed=0), checkpoint=path, checkpoint_every=2)
@@ -394,6 +403,17 @@ def test_a_second_ctrl_c_stops_at_once_and_keeps_the_last_whole_checkpoint(gan_f
     resumed.fit(6)
     for name in ("G", "D", "opt_g", "opt_d"):
         states_equal(whole.state[name].state_dict(), resumed.state[name].state_dict())
+
+
+def test_a_process_that_ignores_ctrl_c_keeps_ignoring_it(gan):
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        trainer = _trainer(gan)
+        _interrupt_in_d_step(trainer, at_step=1)
+        trainer.fit(3)  # the SIGINT is ignored, as the process asked
+        assert trainer.step == 3 and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def test_keyboard_interrupt_raised_inside_a_step_saves_nothing_half_done(gan, tmp_path, capsys):
