@@ -4,6 +4,12 @@ import torch
 import torch.nn.functional as F
 
 
+def identity_term(G_AB, G_BA, a, b):
+    """mean |G_AB(b) - b| + mean |G_BA(a) - a|: each generator is shown images already in its *target* domain
+    and asked to leave them alone (unweighted: the generator step multiplies it by IDENTITY_WEIGHT)."""
+    return F.l1_loss(G_AB(b), b) + F.l1_loss(G_BA(a), a)
+
+
 def cycle_consistency(G_AB, G_BA, a, b):
     """λ (mean |G_BA(G_AB(a)) - a| + mean |G_AB(G_BA(b)) - b|) with λ = 10: both round trips, L1, gradients kept."""
     return 10.0 * (F.l1_loss(G_BA(G_AB(a)), a) + F.l1_loss(G_AB(G_BA(b)), b))

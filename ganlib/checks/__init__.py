@@ -16,7 +16,7 @@ from .lesson02b_dcgan_to_lsgan import check_lsgan_d_loss, check_lsgan_g_loss, ch
 from .lesson03_cgan import check_label_maps, check_projection_score
 from .lesson04_wgan import check_clip_weights, check_gradient_penalty
 from .lesson05_pix2pix import check_pix2pix_g_loss, check_receptive_field
-from .lesson06_cyclegan import check_cycle_consistency, check_pool_query
+from .lesson06_cyclegan import check_cycle_consistency, check_identity_loss, check_pool_query
 from .lesson07_infogan import check_categorical_info_loss, check_code_reading
 from .lesson08_semi_supervised_gan import check_feature_matching, check_unsupervised_d_loss
 
@@ -28,7 +28,7 @@ __all__ = [
     "check_label_maps", "check_projection_score",                                        # lesson 03
     "check_gradient_penalty", "check_clip_weights",                                      # lesson 04
     "check_receptive_field", "check_pix2pix_g_loss",                                     # lesson 05
-    "check_cycle_consistency", "check_pool_query",                                       # lesson 06
+    "check_identity_loss", "check_cycle_consistency", "check_pool_query",                # lesson 06
     "check_categorical_info_loss", "check_code_reading",                                 # lesson 07
     "check_unsupervised_d_loss", "check_feature_matching",                               # lesson 08
 ]

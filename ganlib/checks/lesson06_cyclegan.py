@@ -1,5 +1,5 @@
-"""Lesson 06 (notebooks/06_cyclegan.ipynb): the checkers of CycleGAN's exercises, the cycle-consistency loss
-and one query of the image pool.
+"""Lesson 06 (notebooks/06_cyclegan.ipynb): the checkers of CycleGAN's exercises, the identity loss (which
+images go through which generator), the cycle-consistency loss and one query of the image pool.
 """
 
 from __future__ import annotations
@@ -24,6 +24,78 @@ class _Squash(nn.Module):
         return torch.tanh(self.w * x + self.b)
 
 
+def _l1(x: Tensor, y: Tensor) -> Tensor:
+    return (x - y).abs().mean()
+
+
+def _gradients_match(value: Tensor, reference: Tensor, nets: tuple[nn.Module, ...]) -> bool:
+    """Whether ``value`` sends the same gradient into every parameter of ``nets`` as ``reference``."""
+    params = [p for net in nets for p in net.parameters()]
+    want = torch.autograd.grad(reference, params)
+    for net in nets:
+        net.zero_grad(set_to_none=True)
+    value.backward()
+    got = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+    return all(torch.allclose(g, w, rtol=1e-4, atol=1e-6) for g, w in zip(got, want))
+
+
+def check_identity_loss(identity_fn: Callable[[nn.Module, nn.Module, Tensor, Tensor], Tensor]) -> CheckResult:
+    """Lesson 06: ``identity_fn(G_AB, G_BA, a, b)`` = mean |G_AB(b) - b| + mean |G_BA(a) - a|, unweighted.
+
+    The decision the exercise asks for is which images each generator gets: the ones already in the
+    domain it translates *to*. Feeding each its own domain (``G_AB(a) ≈ a``) would ask it not to translate.
+    """
+    gen = torch.Generator().manual_seed(16)
+    a = torch.rand(6, 1, 5, 5, generator=gen) * 2 - 1
+    b = torch.rand(6, 1, 5, 5, generator=gen) * 2 - 1
+    G_AB, G_BA = _Squash(1.5, 0.3), _Squash(0.7, -0.2)
+    with torch.no_grad():
+        right_b, right_a = float(_l1(G_AB(b), b)), float(_l1(G_BA(a), a))
+        expected = right_b + right_a
+        wrong = {  # what common slips give, and what to say about them
+            float(_l1(G_AB(a), a) + _l1(G_BA(b), b)):
+                "Each generator got images of the domain it translates *from*: G_AB(a) ≈ a asks G_AB to leave thin "
+                "digits thin, that is, not to translate at all, which fights the adversarial loss. The identity "
+                "loss feeds each generator an image that is already in its *target* domain: b to G_AB, a to G_BA.",
+            float(_l1(G_AB(b), a) + _l1(G_BA(a), b)):
+                "That compares each output with an image of the other domain. a and b are unpaired, unrelated "
+                "images: compare each generator's output with its own input.",
+            right_b: "That is only G_AB's term. Add G_BA's: the other generator, given an image of its target domain.",
+            right_a: "That is only G_BA's term. Add G_AB's: the other generator, given an image of its target domain.",
+            0.5 * expected: "That is the average of the two generators' terms; add them, as the cycle loss adds its "
+                            "two directions.",
+            5.0 * expected: "Return the term without its weight: the generator step multiplies it by "
+                            "IDENTITY_WEIGHT (0.5 λ = 5), so that the ablation can switch it off.",
+            10.0 * expected: "Return the term without a weight: the generator step multiplies it by "
+                             "IDENTITY_WEIGHT (0.5 λ = 5, not λ), so that the ablation can switch it off.",
+            float((G_AB(b) - b).square().mean() + (G_BA(a) - a).square().mean()):
+                "That is the squared (L2) error. CycleGAN measures the identity term with L1, like the cycle loss.",
+            float((G_AB(b) - b).abs().sum() + (G_BA(a) - a).abs().sum()):
+                "That is the sum over all pixels; take the mean, as the cycle loss does.",
+        }
+    value, error = _rng_safe(identity_fn, G_AB, G_BA, a, b)
+    if error is not None:
+        return error
+    got, error = _scalar(value, "the identity loss")
+    if error is not None:
+        return error
+    if not math.isclose(got, expected, rel_tol=1e-4):
+        for bad, hint in wrong.items():
+            if math.isclose(got, bad, rel_tol=1e-4):
+                return _fail(f"On the test batch the loss should be {expected:.4f}; yours gives {got:.4f}. {hint}")
+        return _fail(f"On the test batch the loss should be {expected:.4f}; yours gives {got:.4f}. Ask yourself "
+                     f"which images each generator should leave unchanged, and measure the change with the mean "
+                     f"absolute error, one term per generator.")
+    if value.grad_fn is None:
+        return _fail("Your loss has the right value but carries no gradient, so it cannot train the generators. "
+                     "Do not compute it under torch.no_grad() or call .detach() / .item() on it.")
+    if not _gradients_match(value, _l1(G_AB(b), b) + _l1(G_BA(a), a), (G_AB, G_BA)):
+        return _fail("Your loss has the right value, but its gradient does not reach both generators as it should. "
+                     "Do not detach the generators' outputs.")
+    return CheckResult(True, f"Identity loss correct: each generator is shown images of its target domain and asked "
+                             f"to leave them alone, L1, both generators ({got:.4f} on the test batch).")
+
+
 def check_cycle_consistency(cycle_fn: Callable[[nn.Module, nn.Module, Tensor, Tensor], Tensor]) -> CheckResult:
     """Lesson 06: ``cycle_fn(G_AB, G_BA, a, b)`` = λ (mean |G_BA(G_AB(a)) - a| + mean |G_AB(G_BA(b)) - b|), λ = 10."""
     lam = 10.0
@@ -31,9 +103,7 @@ def check_cycle_consistency(cycle_fn: Callable[[nn.Module, nn.Module, Tensor, Te
     a = torch.rand(6, 1, 5, 5, generator=gen) * 2 - 1
     b = torch.rand(6, 1, 5, 5, generator=gen) * 2 - 1
     G_AB, G_BA = _Squash(1.5, 0.3), _Squash(0.7, -0.2)
-
-    def l1(x: Tensor, y: Tensor) -> Tensor:
-        return (x - y).abs().mean()
+    l1 = _l1
 
     def l2(x: Tensor, y: Tensor) -> Tensor:
         return (x - y).square().mean()
@@ -71,16 +141,10 @@ def check_cycle_consistency(cycle_fn: Callable[[nn.Module, nn.Module, Tensor, Te
                      f"10 * (mean |G_BA(G_AB(a)) - a| + mean |G_AB(G_BA(b)) - b|).")
 
     # The loss must train both generators, through both cycles.
-    reference = lam * (l1(G_BA(G_AB(a)), a) + l1(G_AB(G_BA(b)), b))
-    want = torch.autograd.grad(reference, list(G_AB.parameters()) + list(G_BA.parameters()))
     if value.grad_fn is None:
         return _fail("Your loss has the right value but carries no gradient, so it cannot train the generators. "
                      "Do not compute it under torch.no_grad() or call .detach() / .item() on it.")
-    G_AB.zero_grad(set_to_none=True)
-    G_BA.zero_grad(set_to_none=True)
-    value.backward()
-    got_grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in (*G_AB.parameters(), *G_BA.parameters())]
-    if not all(torch.allclose(g, w, rtol=1e-4, atol=1e-6) for g, w in zip(got_grads, want)):
+    if not _gradients_match(value, lam * (l1(G_BA(G_AB(a)), a) + l1(G_AB(G_BA(b)), b)), (G_AB, G_BA)):
         return _fail("Your loss has the right value, but its gradient does not reach both generators fully. Do not "
                      "detach the translations: in G_BA(G_AB(a)) the error must flow back through G_BA *and* G_AB, "
                      "so that the generator that made the translation learns to keep what is needed to undo it.")

@@ -1,7 +1,9 @@
 """CycleGAN (Zhu et al., 2017), lesson 06: translation between two domains without pairs.
 
 CycleGAN learns two maps G: A -> B and F: B -> A from *unpaired* sets, with two discriminators (the
-PatchGAN of :mod:`ganlib.papers.pix2pix`) and the least-squares loss (``AdversarialLoss("lsgan")``).
+PatchGAN of :mod:`ganlib.papers.pix2pix`) and the least-squares loss: the discriminators minimise
+``½ [(D(real) - 1)² + D(fake)²]`` (``AdversarialLoss("lsgan").discriminator``, whose ½ is the paper's
+halving), the generators ``(D(G(a)) - 1)²`` without a ½ (:func:`generator_adversarial_loss`).
 What ties an image to its translation is the cycle-consistency loss (:func:`cycle_loss`), weighted
 by λ = 10 (:data:`CYCLE_WEIGHT`): ``‖F(G(a)) - a‖₁ + ‖G(F(b)) - b‖₁``; the identity loss
 (:func:`identity_loss`, weight 0.5 λ, :data:`IDENTITY_WEIGHT`) asks G to leave images that are already
@@ -18,7 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from ..layers import check_norm, norm_layer, uses_bias
-from ..losses import l1_loss
+from ..losses import LSGAN_TARGETS, l1_loss
 from ..validate import check_image_shape, check_positive, check_same_shape
 from .pix2pix import halvings
 
@@ -146,6 +148,21 @@ class ImagePool:
 
     def __repr__(self) -> str:
         return f"ImagePool(size={self.size}, holds {len(self.images)})"
+
+
+def generator_adversarial_loss(scores: Tensor) -> Tensor:
+    """CycleGAN's adversarial loss for a generator (lesson 06): ``mean (D(G(a)) - 1)²`` over a score map.
+
+    This is the mean squared error of the paper and its official code (``nn.MSELoss`` against 1),
+    *without* the ½ of Mao et al.'s LSGAN generator loss (``AdversarialLoss("lsgan").generator``
+    gives half of this). :data:`CYCLE_WEIGHT` and :data:`IDENTITY_WEIGHT` are sized for this one;
+    with the ½ the cycle and identity terms would weigh twice as much against it.
+    """
+    if not isinstance(scores, Tensor) or not scores.is_floating_point():
+        got = f"{scores.dtype} tensor" if isinstance(scores, Tensor) else type(scores).__name__
+        raise ValueError(f"generator_adversarial_loss expects the discriminator's raw scores as a float tensor; "
+                         f"got {got}.")
+    return (scores - LSGAN_TARGETS["c"]).square().mean()
 
 
 def cycle_loss(reconstructed: Tensor, real: Tensor) -> Tensor:

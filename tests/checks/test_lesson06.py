@@ -1,14 +1,56 @@
-"""Lesson 06 (CycleGAN): every hint of check_cycle_consistency and check_pool_query, each triggered by a wrong
-answer; the random state is kept."""
+"""Lesson 06 (CycleGAN): every hint of check_identity_loss, check_cycle_consistency and check_pool_query, each
+triggered by a wrong answer; the random state is kept."""
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from ganlib.checks import check_cycle_consistency, check_pool_query
-from ganlib.papers.cyclegan import CYCLE_WEIGHT, ImagePool, cycle_loss
+from ganlib.checks import check_cycle_consistency, check_identity_loss, check_pool_query
+from ganlib.papers.cyclegan import CYCLE_WEIGHT, ImagePool, cycle_loss, identity_loss
 
 NB = "06_cyclegan"
+
+
+# -- identity ---------------------------------------------------------------------------------------
+def test_identity_solution_passes(solution):
+    result = check_identity_loss(solution(NB, "identity_term"))
+    assert result.passed, result.message
+
+
+def test_identity_with_the_library_pieces_passes():
+    def with_ganlib(G_AB, G_BA, a, b):
+        return identity_loss(G_AB(b), b) + identity_loss(G_BA(a), a)
+
+    assert check_identity_loss(with_ganlib).passed
+
+
+@pytest.mark.parametrize("fn, words", [
+    (lambda G, F_, a, b: F.l1_loss(G(a), a) + F.l1_loss(F_(b), b), "not to translate at all"),
+    (lambda G, F_, a, b: F.l1_loss(G(b), a) + F.l1_loss(F_(a), b), "unpaired, unrelated"),
+    (lambda G, F_, a, b: F.l1_loss(G(b), b), "only G_AB's term"),
+    (lambda G, F_, a, b: F.l1_loss(F_(a), a), "only G_BA's term"),
+    (lambda G, F_, a, b: 0.5 * (F.l1_loss(G(b), b) + F.l1_loss(F_(a), a)), "average"),
+    (lambda G, F_, a, b: 5 * (F.l1_loss(G(b), b) + F.l1_loss(F_(a), a)), "without its weight"),
+    (lambda G, F_, a, b: 10 * (F.l1_loss(G(b), b) + F.l1_loss(F_(a), a)), "0.5 λ = 5, not λ"),
+    (lambda G, F_, a, b: F.mse_loss(G(b), b) + F.mse_loss(F_(a), a), "squared (L2)"),
+    (lambda G, F_, a, b: F.l1_loss(G(b), b, reduction="sum") + F.l1_loss(F_(a), a, reduction="sum"), "sum over all"),
+    (lambda G, F_, a, b: (F.l1_loss(G(b), b) + F.l1_loss(F_(a), a)).detach(), "carries no gradient"),
+    (lambda G, F_, a, b: F.l1_loss(G(b).detach() * 1, b) + F.l1_loss(F_(a), a) + 0 * G(b).sum(),
+     "does not reach both generators"),
+    (lambda G, F_, a, b: (G(b) - b).abs().mean((1, 2, 3)) + (F_(a) - a).abs().mean((1, 2, 3)), "Return one number"),
+    (lambda G, F_, a, b: 1.0, "as a tensor"),
+    (lambda G, F_, a, b: F.l1_loss(G(b), b) + F.l1_loss(F_(b), b), "which images each generator"),
+])
+def test_identity_typical_slips_get_their_hint(fn, words):
+    result = check_identity_loss(fn)
+    assert not result.passed and words in result.message, result.message
+
+
+def test_identity_check_leaves_the_random_state_alone():
+    torch.manual_seed(3)
+    before = torch.random.get_rng_state()
+    check_identity_loss(lambda G, F_, a, b: F.l1_loss(G(b), b) + F.l1_loss(F_(a), a) + 0 * torch.rand(()))
+    assert torch.equal(before, torch.random.get_rng_state())
 
 
 # -- cycle consistency -----------------------------------------------------------------------------

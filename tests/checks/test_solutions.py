@@ -29,6 +29,7 @@ EXERCISES = [
     ("04_wgan", "clip_weights", checks.check_clip_weights),
     ("05_pix2pix", "receptive_field", checks.check_receptive_field),
     ("05_pix2pix", "pix2pix_g_loss", checks.check_pix2pix_g_loss),
+    ("06_cyclegan", "identity_term", checks.check_identity_loss),
     ("06_cyclegan", "cycle_consistency", checks.check_cycle_consistency),
     ("06_cyclegan", "pool_query", checks.check_pool_query),
     ("07_infogan", "categorical_info_loss", checks.check_categorical_info_loss),

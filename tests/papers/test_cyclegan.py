@@ -9,8 +9,9 @@ import torch
 from torch import nn
 
 from ganlib.layers import dcgan_init
+from ganlib.losses import AdversarialLoss
 from ganlib.papers.cyclegan import (CYCLE_WEIGHT, IDENTITY_WEIGHT, ImagePool, ResidualBlock, ResNetGenerator,
-                                    cycle_loss, identity_loss)
+                                    cycle_loss, generator_adversarial_loss, identity_loss)
 from ganlib.utils import count_parameters
 
 
@@ -268,6 +269,32 @@ def test_cycle_and_identity_losses_refuse_broadcasting_and_name_themselves():
     with pytest.raises(ValueError, match=r"^identity_loss compares two batches of the same shape; "
                                          r"got \(2, 3, 4, 4\) and \(2, 1, 4, 4\)"):
         identity_loss(torch.zeros(2, 3, 4, 4), torch.zeros(2, 1, 4, 4))
+
+
+def test_generator_adversarial_loss_is_the_papers_mse_without_a_half():
+    scores = torch.tensor([[[[1.0, 3.0], [0.0, -1.0]]]])    # errors 0, 2, -1, -2: squares 0, 4, 1, 4
+    assert generator_adversarial_loss(scores).item() == pytest.approx(9 / 4)
+    g = torch.Generator().manual_seed(0)
+    maps = torch.randn(4, 1, 6, 6, generator=g)
+    assert torch.allclose(generator_adversarial_loss(maps), nn.MSELoss()(maps, torch.ones_like(maps)))  # official code
+    assert torch.allclose(generator_adversarial_loss(maps), 2 * AdversarialLoss("lsgan").generator(maps))
+    maps.requires_grad_(True)
+    generator_adversarial_loss(maps).backward()
+    assert torch.allclose(maps.grad, 2 * (maps.detach() - 1) / maps.numel())
+
+
+def test_discriminator_side_is_ganlibs_lsgan_which_already_halves():
+    """The official code halves D's loss, (MSE(real, 1) + MSE(fake, 0)) / 2: ganlib's lsgan D loss is that."""
+    g = torch.Generator().manual_seed(1)
+    real, fake = torch.randn(3, 1, 5, 5, generator=g), torch.randn(3, 1, 5, 5, generator=g)
+    paper = 0.5 * (nn.MSELoss()(real, torch.ones_like(real)) + nn.MSELoss()(fake, torch.zeros_like(fake)))
+    assert torch.allclose(AdversarialLoss("lsgan").discriminator(real, fake).total, paper)
+
+
+@pytest.mark.parametrize("bad, got", [([1.0, 2.0], "list"), (torch.ones(2, dtype=torch.long), "torch.int64 tensor")])
+def test_generator_adversarial_loss_refuses_what_is_not_float_scores(bad, got):
+    with pytest.raises(ValueError, match=f"expects the discriminator's raw scores as a float tensor; got {got}"):
+        generator_adversarial_loss(bad)
 
 
 def test_loss_weights_of_the_paper():
