@@ -1,11 +1,11 @@
 """ganlib.evaluation.callbacks: FIDCallback records classifier-FID while training, with its own noise, and
-its curve survives a checkpoint."""
+its curve survives a checkpoint; TensorBoardCallback writes every logged number and snapshot once."""
 
 import pytest
 import torch
 
 from ganlib.data import Batches, load_mnist
-from ganlib.evaluation.callbacks import FIDCallback
+from ganlib.evaluation.callbacks import FIDCallback, TensorBoardCallback
 from ganlib.losses import AdversarialLoss
 from ganlib.papers.gan import MLPDiscriminator, MLPGenerator
 from ganlib.sampling import fixed_noise, generate
@@ -98,3 +98,86 @@ def test_fid_callback_draws_every_class_equally_for_a_conditional_generator(ev):
 def test_fid_callback_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         FIDCallback(**kwargs)
+
+
+# -- TensorBoard ----------------------------------------------------------------------------------
+class _FakeWriter:
+    """Records what a SummaryWriter would be asked to write."""
+
+    def __init__(self):
+        self.scalars, self.images, self.flushes = [], [], 0
+
+    def add_scalar(self, tag, value, step):
+        self.scalars.append((tag, step, float(value)))
+
+    def add_image(self, tag, image, step):
+        self.images.append((tag, step, tuple(image.shape), float(image.min()), float(image.max())))
+
+    def flush(self):
+        self.flushes += 1
+
+
+@pytest.mark.parametrize("fid_first", [True, False])
+def test_tensorboard_callback_writes_every_number_and_snapshot_once(ev, fid_first):
+    writer = _FakeWriter()
+    fid = FIDCallback(every=2, n=50, z_dim=4, evaluator=ev)
+    board = TensorBoardCallback(every=3, writer=writer)
+    trainer = _digit_gan(0, callbacks=(fid, board) if fid_first else (board, fid),
+                         fixed_inputs=(fixed_noise(9, 4),), snapshot_every=2)
+    trainer.fit(5)
+
+    def written(name):
+        return [(s, v) for tag, s, v in writer.scalars if tag == name]
+
+    for name in ("d_loss", "g_loss"):
+        assert written(name) == list(zip(*trainer.history[name]))
+    fid_points = list(zip(*trainer.history["fid"]))
+    assert [s for s, _ in fid_points] == [0, 2, 4, 5]
+    # FID's last score comes when fit returns: a TensorBoardCallback placed before it writes that one later
+    assert written("fid") == (fid_points if fid_first else fid_points[:-1])
+    assert [s for _, s, *_ in writer.images] == [0, 2, 4, 5]          # every snapshot, once, at its step
+    assert all(shape[0] == 3 and lo >= 0 and hi <= 1 for _, _, shape, lo, hi in writer.images)
+    assert writer.flushes >= 2
+    if not fid_first:
+        trainer.fit(6)
+        assert written("fid")[:4] == fid_points
+
+
+def test_tensorboard_callback_continues_a_resumed_run_without_writing_twice(ev, tmp_path):
+    first = _digit_gan(0, callbacks=(TensorBoardCallback(writer=_FakeWriter()),), fixed_inputs=(fixed_noise(4, 4),),
+                       snapshot_every=2, checkpoint=tmp_path / "run.pt")
+    first.fit(4)
+    writer = _FakeWriter()
+    resumed = _digit_gan(1, callbacks=(TensorBoardCallback(writer=writer),), fixed_inputs=(fixed_noise(4, 4),),
+                         snapshot_every=2).load(tmp_path / "run.pt")
+    resumed.fit(6)
+    assert sorted({s for _, s, _ in writer.scalars}) == [5, 6]
+    assert [s for _, s, *_ in writer.images] == [6]
+
+
+def test_tensorboard_callback_explains_a_missing_package(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_tensorboard(name, *args, **kwargs):
+        if name.startswith("torch.utils.tensorboard"):
+            raise ImportError("TensorBoard logging requires TensorBoard version 1.15 or above")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tensorboard)
+    with pytest.raises(ImportError, match="needs the tensorboard package.*pip install tensorboard"):
+        TensorBoardCallback("runs")
+
+
+def test_tensorboard_callback_bad_every():
+    with pytest.raises(ValueError, match="every must be a whole number of steps >= 1; got 0"):
+        TensorBoardCallback(every=0, writer=_FakeWriter())
+
+
+def test_tensorboard_callback_with_the_real_summary_writer(ev, tmp_path):
+    pytest.importorskip("tensorboard")
+    trainer = _digit_gan(0, callbacks=(TensorBoardCallback(tmp_path / "runs", every=1),),
+                         fixed_inputs=(fixed_noise(4, 4),), snapshot_every=2)
+    trainer.fit(2)
+    assert list((tmp_path / "runs").glob("events.out.tfevents.*"))
