@@ -19,8 +19,6 @@ Run alone, it takes about 4 minutes per variant and seed on a 2-core CPU at the 
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import time
 from pathlib import Path
 
@@ -30,6 +28,8 @@ import ganlib
 from ganlib.evaluation import metrics
 from ganlib.layers import dcgan_init
 from ganlib.papers.cgan import ConditionalDiscriminator, ConditionalGenerator
+
+from common import append_run, machine_line
 
 VARIANTS = {"one-hot": ("onehot", "onehot"), "embedding": ("embedding", "embedding"),
             "projection": ("embedding", "projection")}
@@ -93,11 +93,9 @@ def train_and_score(variant: str, seed: int, args: argparse.Namespace, images, l
         weakest = min(range(10), key=lambda d: acc.per_digit[d])
         print(f"{variant:<11} seed {seed}  step {step:>6}  {seconds:6.0f} s  label accuracy {acc.overall:6.1%}  "
               f"(weakest {weakest}: {acc.per_digit[weakest]:.0%})  FID {fid:7.1f}", flush=True)
-    if args.json is not None:  # one line per run, written as soon as it ends
-        scores = [dict(step=step, seconds=round(sec, 1), acc=round(a.overall, 4), weakest=round(min(a.per_digit), 4),
-                       fid=round(f, 2)) for _, _, step, sec, a, f in rows]
-        with open(args.json, "a") as f:
-            f.write(json.dumps(dict(variant=variant, seed=seed, lr=args.lr, batch=BATCH, scores=scores)) + "\n")
+    scores = [dict(step=step, seconds=round(sec, 1), acc=round(a.overall, 4), weakest=round(min(a.per_digit), 4),
+                   fid=round(f, 2)) for _, _, step, sec, a, f in rows]
+    append_run(args.json, dict(variant=variant, seed=seed, lr=args.lr, batch=BATCH, scores=scores))
     return rows
 
 
@@ -105,8 +103,7 @@ def main() -> None:
     args = parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"# {platform.node()} {platform.processor() or platform.machine()}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads")
+    print("#", machine_line("cpu"))
     images, labels = ganlib.load_mnist()
     evaluator = metrics.default_evaluator()
     rows = [r for seed in args.seeds for v in args.only for r in train_and_score(v, seed, args, images, labels, evaluator)]

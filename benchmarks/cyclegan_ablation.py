@@ -24,9 +24,6 @@ Example (from the repository root; runs go one after the other, so run it alone)
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import time
 from pathlib import Path
 
@@ -42,6 +39,8 @@ from ganlib.papers.cyclegan import (CYCLE_WEIGHT, IDENTITY_WEIGHT, ImagePool, Re
 from ganlib.papers.pix2pix import PatchDiscriminator
 from ganlib.schedules import linear_decay
 from ganlib.training import frozen
+
+from common import append_run, machine_line
 
 VARIANTS = {  # what each variant changes in the recipe
     "cyclegan": {},
@@ -134,9 +133,7 @@ def one_run(name: str, seed: int, args: argparse.Namespace, train, test, evaluat
           f"{result['A2B']['psnr']:>6.2f} {result['A2B']['ssim']:>6.3f} {result['A2B']['kept']:>7.1%}   "
           f"{result['B2A']['psnr']:>6.2f} {result['B2A']['ssim']:>6.3f} {result['B2A']['kept']:>7.1%}   "
           f"{cycle_end:>6.3f}", flush=True)
-    if args.json is not None:  # one line per run, written as soon as it ends
-        with open(args.json, "a") as f:
-            f.write(json.dumps(result) + "\n")
+    append_run(args.json, result)
     return result
 
 
@@ -144,8 +141,7 @@ def main() -> None:
     args = parse_args()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    print(f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores · "
-          f"torch {torch.__version__} · {args.device} · threads {torch.get_num_threads()}")
+    print(machine_line(args.device))
     train = load_unpaired("thin2thick", "train", device=args.device)
     test = load_unpaired("thin2thick", "test", device=args.device)
     evaluator = metrics.default_evaluator(args.device)

@@ -30,9 +30,6 @@ lesson 02's plot).
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -46,6 +43,8 @@ from ganlib.evaluation import metrics
 from ganlib.layers import dcgan_init
 from ganlib.papers.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganlib.papers.gan import MLPDiscriminator, MLPGenerator
+
+from common import append_run, machine_line
 
 
 @dataclass(frozen=True)
@@ -202,16 +201,13 @@ def one_run(name: str, seed: int, args: argparse.Namespace) -> dict:
     print(f"{name:<18} {seed:>4} {last['step']:>6} {last['seconds']:>7.0f} {last['fid']:>8.1f} "
           f"{last['covered']:>5}/10 {100 * last['smallest']:>6.1f}%", flush=True)
     result = dict(variant=name, seed=seed, recipe=r.__dict__, scores=scores)
-    if args.json is not None:  # one line per run, written as soon as it ends
-        with open(args.json, "a") as f:
-            f.write(json.dumps(result) + "\n")
+    append_run(args.json, result)
     return result
 
 
 def main() -> None:
     args = parse_args()
-    print(f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores · "
-          f"torch {torch.__version__} · {args.device} · threads {args.threads or torch.get_num_threads()}")
+    print(machine_line(args.device, args.threads))
     print(f"{'variant':<18} {'seed':>4} {'steps':>6} {'train s':>7} {'FID':>8} {'digits':>8} {'least':>7}")
     jobs = [(v, s) for s in args.seeds for v in args.variants]
     if args.jobs > 1:

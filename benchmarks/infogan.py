@@ -28,9 +28,6 @@ Example (from the repository root; runs go one after the other, so run it alone)
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -42,6 +39,8 @@ from ganlib.evaluation import metrics
 from ganlib.layers import dcgan_init
 from ganlib.papers import infogan as ig
 from ganlib.training import frozen
+
+from common import append_run, machine_line
 
 
 @dataclass(frozen=True)
@@ -142,9 +141,7 @@ def one_run(name: str, seed: int, args: argparse.Namespace) -> dict:
               f"{s['covered']:>3}/10 {s['info_cat']:>6.3f}  c1 w {s['c1_width']:+.2f} s {s['c1_slant']:+.2f}  c2 w {s['c2_width']:+.2f} "
               f"s {s['c2_slant']:+.2f}  noise {noise:.2f}", flush=True)
     result = dict(variant=name, seed=seed, recipe=r.__dict__, scores=scores)
-    if args.json is not None:
-        with open(args.json, "a") as f:
-            f.write(json.dumps(result) + "\n")
+    append_run(args.json, result)
     return result
 
 
@@ -158,7 +155,7 @@ def main() -> None:
     p.add_argument("--device", default="cpu")
     p.add_argument("--json", type=Path, default=None, help="append one JSON line per run to this file")
     args = p.parse_args()
-    print(f"{platform.node()} · {os.cpu_count()} cores · torch {torch.__version__} · {args.device}")
+    print(machine_line(args.device))
     print(f"{'variant':<9} {'seed':>4} {'steps':>6} {'sec':>6} {'acc':>6} {'q_acc':>6} {'FID':>7} digits {'Q CE':>6}  "
           "r of code vs stroke width (w) and slant (s)")
     for s in args.seeds:

@@ -28,9 +28,6 @@ The rows printed are ``variant seed labels steps seconds accuracy FID``.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import time
 from pathlib import Path
 
@@ -40,6 +37,8 @@ import torch.nn.functional as F
 import ganlib
 from ganlib.evaluation import metrics
 from ganlib.papers import sgan
+
+from common import append_run, machine_line
 
 VARIANTS = ("ssgan", "supervised")
 
@@ -118,9 +117,7 @@ def one_run(name: str, seed: int, args: argparse.Namespace, evaluator, test_imag
           flush=True)
     result = dict(variant=name, seed=seed, data_seed=data_seed, labels=args.labels, lr=args.lr, batch=args.batch,
                   scores=scores)
-    if args.json is not None:  # one line per run, written as soon as it ends
-        with open(args.json, "a") as f:
-            f.write(json.dumps(result) + "\n")
+    append_run(args.json, result)
     return result
 
 
@@ -128,8 +125,7 @@ def main() -> None:
     args = parse_args()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    print(f"{platform.node()} · {platform.processor() or platform.machine()} · {os.cpu_count()} cores · "
-          f"torch {torch.__version__} · {args.device} · threads {torch.get_num_threads()}")
+    print(machine_line(args.device))
     evaluator = metrics.default_evaluator(args.device)
     test_images, test_labels = ganlib.load_mnist("test", device=args.device)
     print(f"{'variant':<11} {'seed':>4} {'labels':>6} {'steps':>7} {'train s':>7} {'accuracy':>8} {'FID':>8}")

@@ -8,6 +8,7 @@ file per lesson (``lessonNN_<topic>.py``); this module holds only the pieces sev
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -71,6 +72,13 @@ def _rng_safe(fn: Callable[..., Any], *args: Any, seed: int = 4) -> tuple[Any, C
 
 def _with_hint(error: CheckResult, hint: str) -> CheckResult:
     return _fail(error.message.rstrip(". ") + ". " + hint)
+
+
+def _slip_hint(got: float, slips: Any, rel_tol: float = 1e-4, abs_tol: float = 0.0) -> str | None:
+    """The hint for the first known slip whose value ``got`` matches; ``slips`` is a ``{value: hint}``
+    mapping or ``(value, hint)`` pairs. None when the answer matches none of them."""
+    pairs = slips.items() if hasattr(slips, "items") else slips
+    return next((hint for bad, hint in pairs if math.isclose(got, bad, rel_tol=rel_tol, abs_tol=abs_tol)), None)
 
 
 def _scalar(value: Any, what: str) -> tuple[float | None, CheckResult | None]:

@@ -11,7 +11,7 @@ import torch
 from torch import Tensor, nn
 
 from ..papers.dcgan import DCGANDiscriminator
-from .core import CheckResult, _fail, _rng_safe, _scalar, _with_hint
+from .core import CheckResult, _fail, _rng_safe, _scalar, _slip_hint, _with_hint
 
 
 def _penalty_error(error: CheckResult) -> CheckResult:
@@ -55,10 +55,10 @@ def check_gradient_penalty(penalty: Callable[..., Tensor]) -> CheckResult:
                                      "sample's gradient first and take its norm: grad.flatten(1).norm(2, dim=1).",
     }
     if not math.isclose(got, 4.0, rel_tol=1e-4):
-        for bad, hint in wrong.items():
-            if math.isclose(got, bad, rel_tol=1e-4):
-                return _fail(f"For a linear critic whose gradient has norm 3 everywhere, the penalty is (3 - 1)² = 4; "
-                             f"yours gives {got:.4g}. {hint}")
+        hint = _slip_hint(got, wrong)
+        if hint is not None:
+            return _fail(f"For a linear critic whose gradient has norm 3 everywhere, the penalty is (3 - 1)² = 4; "
+                         f"yours gives {got:.4g}. {hint}")
         return _fail(f"For a linear critic whose gradient has norm 3 everywhere, the penalty is (3 - 1)² = 4; yours "
                      f"gives {got:.4g}. Compute grad = ∂ critic(x̂).sum() / ∂x̂ with torch.autograd.grad, then "
                      f"((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean().")

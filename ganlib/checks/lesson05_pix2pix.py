@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ..shapes import receptive_field
-from .core import CheckResult, _as_float, _fail, _rng_safe, _scalar, _with_hint
+from .core import CheckResult, _as_float, _fail, _rng_safe, _scalar, _slip_hint, _with_hint
 
 _RF_CASES: list[list[tuple[int, int]]] = [
     [(4, 2), (4, 2), (4, 2), (4, 1), (4, 1)],  # the classic PatchGAN: 70
@@ -188,9 +188,9 @@ def check_pix2pix_g_loss(g_loss: Callable[[Tensor, Tensor, Tensor], Tensor]) -> 
     ones = torch.ones_like(scores)
     expected = float(F.binary_cross_entropy_with_logits(scores.detach(), ones) + 100 * (fake - target).detach().abs().mean())
     if not (math.isclose(got, expected, rel_tol=1e-4) and math.isclose(got_hand, by_hand, rel_tol=1e-4)):
-        for bad, hint in _g_loss_slips(scores, fake, target):
-            if math.isclose(got, bad, rel_tol=1e-4):
-                return _fail(f"{hand_text}; yours gives {got_hand:.4f}. {hint}")
+        hint = _slip_hint(got, _g_loss_slips(scores, fake, target))
+        if hint is not None:
+            return _fail(f"{hand_text}; yours gives {got_hand:.4f}. {hint}")
         if not math.isclose(got_hand, by_hand, rel_tol=1e-4):
             return _fail(f"{hand_text}; yours gives {got_hand:.4f}. Add F.binary_cross_entropy_with_logits(fake_scores, "
                          f"torch.ones_like(fake_scores)) and 100 * (fake - target).abs().mean().")

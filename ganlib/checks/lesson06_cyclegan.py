@@ -10,7 +10,7 @@ from typing import Any, Callable
 import torch
 from torch import Tensor, nn
 
-from .core import CheckResult, _fail, _rng_safe, _scalar, _with_hint
+from .core import CheckResult, _fail, _rng_safe, _scalar, _slip_hint, _with_hint
 
 
 class _Squash(nn.Module):
@@ -37,6 +37,22 @@ def _gradients_match(value: Tensor, reference: Tensor, nets: tuple[nn.Module, ..
     value.backward()
     got = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
     return all(torch.allclose(g, w, rtol=1e-4, atol=1e-6) for g, w in zip(got, want))
+
+
+def _loss_on_test_batch(fn: Callable[..., Any], args: tuple, what: str, expected: float,
+                        slips: dict[float, str], otherwise: str) -> tuple[Any, float | None, CheckResult | None]:
+    """Call the learner's loss on the test batch; ``(value, number, None)`` when it gives ``expected``,
+    else an error that names the matching slip (or says ``otherwise``)."""
+    value, error = _rng_safe(fn, *args)
+    if error is not None:
+        return None, None, error
+    got, error = _scalar(value, what)
+    if error is not None:
+        return None, None, error
+    if not math.isclose(got, expected, rel_tol=1e-4):
+        hint = _slip_hint(got, slips) or otherwise
+        return None, None, _fail(f"On the test batch the loss should be {expected:.4f}; yours gives {got:.4f}. {hint}")
+    return value, got, None
 
 
 def check_identity_loss(identity_fn: Callable[[nn.Module, nn.Module, Tensor, Tensor], Tensor]) -> CheckResult:
@@ -73,19 +89,12 @@ def check_identity_loss(identity_fn: Callable[[nn.Module, nn.Module, Tensor, Ten
             float((G_AB(b) - b).abs().sum() + (G_BA(a) - a).abs().sum()):
                 "That is the sum over all pixels; take the mean, as the cycle loss does.",
         }
-    value, error = _rng_safe(identity_fn, G_AB, G_BA, a, b)
+    value, got, error = _loss_on_test_batch(
+        identity_fn, (G_AB, G_BA, a, b), "the identity loss", expected, wrong,
+        "Ask yourself which images each generator should leave unchanged, and measure the change with the mean "
+        "absolute error, one term per generator.")
     if error is not None:
         return error
-    got, error = _scalar(value, "the identity loss")
-    if error is not None:
-        return error
-    if not math.isclose(got, expected, rel_tol=1e-4):
-        for bad, hint in wrong.items():
-            if math.isclose(got, bad, rel_tol=1e-4):
-                return _fail(f"On the test batch the loss should be {expected:.4f}; yours gives {got:.4f}. {hint}")
-        return _fail(f"On the test batch the loss should be {expected:.4f}; yours gives {got:.4f}. Ask yourself "
-                     f"which images each generator should leave unchanged, and measure the change with the mean "
-                     f"absolute error, one term per generator.")
     if value.grad_fn is None:
         return _fail("Your loss has the right value but carries no gradient, so it cannot train the generators. "
                      "Do not compute it under torch.no_grad() or call .detach() / .item() on it.")
@@ -127,18 +136,11 @@ def check_cycle_consistency(cycle_fn: Callable[[nn.Module, nn.Module, Tensor, Te
             lam * float((rec_a - a).abs().sum() + (rec_b - b).abs().sum()): "That is the sum over all pixels; take "
                                                                            "the mean (as F.l1_loss does).",
         }
-    value, error = _rng_safe(cycle_fn, G_AB, G_BA, a, b)
+    value, got, error = _loss_on_test_batch(
+        cycle_fn, (G_AB, G_BA, a, b), "the cycle-consistency loss", expected, wrong,
+        "Compute 10 * (mean |G_BA(G_AB(a)) - a| + mean |G_AB(G_BA(b)) - b|).")
     if error is not None:
         return error
-    got, error = _scalar(value, "the cycle-consistency loss")
-    if error is not None:
-        return error
-    if not math.isclose(got, expected, rel_tol=1e-4):
-        for bad, hint in wrong.items():
-            if math.isclose(got, bad, rel_tol=1e-4):
-                return _fail(f"On the test batch the loss should be {expected:.4f}; yours gives {got:.4f}. {hint}")
-        return _fail(f"On the test batch the loss should be {expected:.4f}; yours gives {got:.4f}. Compute "
-                     f"10 * (mean |G_BA(G_AB(a)) - a| + mean |G_AB(G_BA(b)) - b|).")
 
     # The loss must train both generators, through both cycles.
     if value.grad_fn is None:

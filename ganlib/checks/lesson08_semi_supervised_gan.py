@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .core import CheckResult, _fail, _rng_safe
+from .core import CheckResult, _fail, _rng_safe, _slip_hint
 
 _GEN = torch.Generator().manual_seed(8)  # the test inputs are drawn once, without the global random state
 _REAL = torch.randn(6, 10, generator=_GEN) * 2   # moderate logits: 6 real images, 10 classes
@@ -92,9 +92,9 @@ def check_unsupervised_d_loss(loss_fn: Callable[[Tensor, Tensor], Tensor]) -> Ch
         bound = math.ceil(float(_REAL.abs().max()))
         return _fail(f"Got {got} on moderate logits (all within ±{bound}): somewhere D became exactly 0 or 1 and "
                      "log(0) appeared. " + _SOFTMAX_HINT)
-    for wrong, hint in _d_slips(_REAL, _FAKE):
-        if math.isclose(got, wrong, rel_tol=1e-4, abs_tol=1e-6):
-            return _fail(hint)
+    hint = _slip_hint(got, _d_slips(_REAL, _FAKE), abs_tol=1e-6)
+    if hint is not None:
+        return _fail(hint)
     if not math.isclose(got, expected, rel_tol=1e-4):
         return _fail(f"Expected {expected:.4f} on the test logits, got {got:.4f}. The loss is -mean log D(x_real) - "
                      "mean log(1 - D(x_fake)) with D(x) = Z(x) / (Z(x) + 1) and Z(x) = sum_k exp(l_k(x)).")
@@ -171,9 +171,9 @@ def check_feature_matching(loss_fn: Callable[[Tensor, Tensor], Tensor]) -> Check
     if error is not None:
         return error
     got, expected = float(value.detach()), float(_fm(_F_REAL, _F_FAKE))
-    for wrong, hint in _fm_slips(_F_REAL, _F_FAKE):
-        if math.isclose(got, wrong, rel_tol=1e-4, abs_tol=1e-6):
-            return _fail(hint)
+    hint = _slip_hint(got, _fm_slips(_F_REAL, _F_FAKE), abs_tol=1e-6)
+    if hint is not None:
+        return _fail(hint)
     if not math.isclose(got, expected, rel_tol=1e-4):
         return _fail(f"Expected {expected:.4f} on the test features, got {got:.4f}. The loss is "
                      "(features_real.mean(0) - features_fake.mean(0)).pow(2).sum().")
