@@ -116,15 +116,7 @@ def build(r: Recipe, device: str) -> tuple[torch.nn.Module, torch.nn.Module]:
     if r.kind == "mlp":
         return MLPGenerator(r.z_dim).to(device), MLPDiscriminator().to(device)
     G = DCGANGenerator(r.z_dim, img_size=28, width=r.width_g).apply(dcgan_init)
-    D = DCGANDiscriminator(img_size=28, width=r.width_d, batchnorm=r.d_bn)
-    if r.d_extra:  # deepen D: 3x3 stride-1 blocks at 7x7 before the last (scoring) convolution
-        body, last = list(D.net)[:-1], D.net[-1]
-        c = last.in_channels
-        for _ in range(r.d_extra):
-            body += [torch.nn.Conv2d(c, c, 3, 1, 1, bias=not r.d_bn)]
-            body += [torch.nn.BatchNorm2d(c)] if r.d_bn else []
-            body += [torch.nn.LeakyReLU(0.2, True)]
-        D.net = torch.nn.Sequential(*body, last)
+    D = DCGANDiscriminator(img_size=28, width=r.width_d, batchnorm=r.d_bn, extra_layers=r.d_extra)
     D.apply(dcgan_init)
     return G.to(device), D.to(device)
 

@@ -54,6 +54,32 @@ def test_dcgan_discriminator_without_batchnorm():
     assert D(torch.randn(2, 1, 32, 32)).shape == (2,)
 
 
+@pytest.mark.parametrize("img_size, batchnorm", [(28, True), (32, False), (64, True)])
+def test_dcgan_discriminator_extra_layers(img_size, batchnorm):
+    plain = DCGANDiscriminator(img_size, 1, 4, batchnorm=batchnorm)
+    deeper = DCGANDiscriminator(img_size, 1, 4, batchnorm=batchnorm, extra_layers=2)
+    convs = [m for m in deeper.modules() if isinstance(m, nn.Conv2d)]
+    base = [m for m in plain.modules() if isinstance(m, nn.Conv2d)]
+    # two 3x3 stride-1 convolutions on the smallest map, same channels, just before the scoring layer
+    assert len(convs) == len(base) + 2 and convs[-1].kernel_size == base[-1].kernel_size
+    c = base[-1].in_channels
+    for extra in convs[-3:-1]:
+        assert (extra.in_channels, extra.out_channels, extra.kernel_size, extra.stride, extra.padding) == (
+            c, c, (3, 3), (1, 1), (1, 1))
+        assert (extra.bias is None) == batchnorm
+    n_bn = sum(isinstance(m, nn.BatchNorm2d) for m in deeper.modules())
+    assert n_bn == (sum(isinstance(m, nn.BatchNorm2d) for m in plain.modules()) + 2 if batchnorm else 0)
+    assert isinstance(deeper.net[-2], nn.LeakyReLU)
+    assert deeper(torch.randn(3, 1, img_size, img_size)).shape == (3,)
+    assert repr(DCGANDiscriminator(img_size, 1, 4, batchnorm=batchnorm, extra_layers=0).net) == repr(plain.net)
+
+
+@pytest.mark.parametrize("value", [-1, 1.0, True, "1"])
+def test_dcgan_discriminator_rejects_bad_extra_layers(value):
+    assert _message(lambda: DCGANDiscriminator(extra_layers=value)) == (
+        f"extra_layers must be a whole number >= 0; got {value!r}.")
+
+
 def test_dcgan_discriminator_outputs_raw_logits():
     D = DCGANDiscriminator(28, 1, 4)
     with torch.no_grad():
