@@ -44,7 +44,7 @@ from ..data import DatasetUnavailable, data_dir
 from ..utils import file_hash
 
 KINDS = ("paired", "unpaired")
-OFFLINE_DEFAULTS = {"paired": "edges2digits", "unpaired": "thin2thick"}  # need no network (ganlib.datasets.translation)
+OFFLINE_DEFAULTS = {"paired": "tops2digits", "unpaired": "thin2thick"}  # need no network (ganlib.datasets.translation)
 TFDS_SOURCE = "TensorFlow Datasets, url_checksums/cycle_gan.txt"
 COMPLETE = ".ganlib-complete"  # written into an unpacked folder once it is whole
 

@@ -1,25 +1,29 @@
 """Datasets for image-to-image translation: Pix2Pix (lesson 05) and CycleGAN (lesson 06).
 
-Two offline datasets are made from the MNIST that ships with the course, so the lessons need no
+Three offline datasets are made from the MNIST that ships with the course, so the lessons need no
 network on a laptop:
 
 * ``edges2digits`` (paired, for Pix2Pix): the input is the *edge map* of a digit, the target the
   digit itself. A pixel is an edge when the Sobel gradient there is at least half as strong as
   across a sharp black-to-white step; edges are white (1) on black (-1), so each stroke becomes its
   two outlines and the generator must learn to fill them, as Pix2Pix fills the edges of a shoe.
+* ``tops2digits`` (paired, for Pix2Pix): the input is the *top half* of a digit (rows below the
+  middle of the 32 x 32 image set to black), the target the whole digit. Unlike edges2digits the
+  task is ambiguous: a 2, a 3 and a 1 can start alike, and a stroke can end in many ways, so
+  several targets fit one input.
 * ``thin2thick`` (unpaired, for CycleGAN): domain A holds digits as written, domain B digits
   written with a bold pen: a grey-scale dilation by a 3 x 3 square (each pixel takes the brightest
   value around it). A and B are drawn from *disjoint* halves of MNIST, split at random by ``seed``,
   so no image of A has its partner in B and training is truly unpaired. The hidden partner of every
   image (``a_as_b``, ``b_as_a``: the same digit in the other domain) is kept for scoring only.
 
-Both are **32 x 32**: the 28 x 28 digits are padded with two pixels of background on each side,
+All are **32 x 32**: the 28 x 28 digits are padded with two pixels of background on each side,
 because 28 can be halved only twice while 32 = 2**5 lets a U-Net of depth 5 reach a 1 x 1
 bottleneck, as the paper's 256 x 256 images do with depth 8. Values are in [-1, 1], shape
 (N, 1, 32, 32); :func:`crop_to_28` gives back the 28 x 28 digits that the evaluator of
 :mod:`ganlib.evaluation.metrics` reads.
 
-Both are **deterministic**: the operations are integer arithmetic on the uint8 pixels, so the same
+All are **deterministic**: the operations are integer arithmetic on the uint8 pixels, so the same
 ``seed`` gives bit-identical tensors on every machine. They are cached as uint8 tensors in
 ``data/generated/<name>-<split>-<limit>-seed<seed>.pt``, together with the parameters that made them
 (including :data:`GENERATOR_VERSION`) and a SHA-256 of the tensors; a cache whose parameters or
@@ -47,7 +51,8 @@ from .download import REGISTRY, fetch_dataset
 IMG_SIZE = 32  # 28 + 2 + 2
 GENERATOR_VERSION = 1  # bump when an operation below changes: old caches are then rebuilt
 EDGE_THRESHOLD = 510  # half the Sobel response to a sharp 0 -> 255 step (4 * 255)
-OFFLINE = {"edges2digits": "paired", "thin2thick": "unpaired"}
+TOP_ROWS = 16  # tops2digits keeps rows 0..15 of 32, the top half of the padded image
+OFFLINE = {"edges2digits": "paired", "tops2digits": "paired", "thin2thick": "unpaired"}
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 _CHUNK = 4096  # images per step of the integer operations: keeps the int32 temporaries small
 
@@ -103,6 +108,13 @@ def _dilate_u8(u: Tensor) -> Tensor:
     return out
 
 
+def _top_u8(u: Tensor) -> Tensor:
+    """uint8 (N, C, H, W) -> the same with rows TOP_ROWS.. set to 0 (black): only the top half is left."""
+    out = u.clone()
+    out[..., TOP_ROWS:, :] = 0
+    return out
+
+
 def _to_u8(images: Tensor, owner: str) -> Tensor:
     if not isinstance(images, Tensor) or images.ndim != 4 or not images.is_floating_point():
         got = f"{images.dtype} {tuple(images.shape)}" if isinstance(images, Tensor) else type(images).__name__
@@ -121,6 +133,11 @@ def edge_map(images: Tensor) -> Tensor:
     the response to a sharp black-to-white step, computed in integers on the 0..255 pixel values.
     """
     return _to_float(_edges_u8(_to_u8(images, "edge_map")), images.device)
+
+
+def top_half(images: Tensor) -> Tensor:
+    """The input of ``tops2digits`` (lesson 05): images in [-1, 1] with every row from :data:`TOP_ROWS` down set to -1."""
+    return _to_float(_top_u8(_to_u8(images, "top_half")), images.device)
 
 
 def thicken(images: Tensor) -> Tensor:
@@ -184,7 +201,8 @@ def _cached(name: str, split: str, limit: int | None, seed: int, root: Path, cac
             build: Callable[[], dict[str, Tensor]]) -> dict[str, Tensor]:
     """Load the tensors of one generated set from its cache file, or build (and cache) them."""
     params = {"name": name, "split": split, "limit": -1 if limit is None else limit, "seed": seed,
-              "size": IMG_SIZE, "version": GENERATOR_VERSION, "edge_threshold": EDGE_THRESHOLD}
+              "size": IMG_SIZE, "version": GENERATOR_VERSION, "edge_threshold": EDGE_THRESHOLD,
+              "top_rows": TOP_ROWS}
     path = root / "generated" / f"{name}-{split}-{'all' if limit is None else limit}-seed{seed}.pt"
     if cache and path.exists():
         try:
@@ -208,15 +226,11 @@ def _cached(name: str, split: str, limit: int | None, seed: int, root: Path, cac
 
 
 # -- the offline datasets ------------------------------------------------------------------------
-def make_edges2digits(split: str = "train", *, limit: int | None = None, seed: int = 0,
-                      device: torch.device | str | None = None, root: str | Path | None = None,
-                      cache: bool = True) -> PairedData:
-    """The paired offline task of lesson 05: edge maps -> digits, 32 x 32, in [-1, 1].
-
-    ``limit`` images of the MNIST ``split`` (all 60,000 / 10,000 if None), chosen at random by
-    ``seed`` and kept in MNIST order. Returns ``PairedData(inputs, targets, labels)``.
-    """
-    _check_split(split, ("train", "test"), "edges2digits")
+def _make_paired(name: str, make_input: Callable[[Tensor], Tensor], split: str, limit: int | None, seed: int,
+                 device: torch.device | str | None, root: str | Path | None, cache: bool) -> PairedData:
+    """``limit`` digits of the MNIST ``split`` (chosen at random by ``seed``, kept in MNIST order) as targets,
+    ``make_input`` of each (on uint8 pixels) as inputs."""
+    _check_split(split, ("train", "test"), name)
     root = Path(root) if root is not None else data_dir()
 
     def build() -> dict[str, Tensor]:
@@ -224,10 +238,33 @@ def make_edges2digits(split: str = "train", *, limit: int | None = None, seed: i
         n = _check_limit(limit, len(pixels), f"MNIST {split} images")
         index = torch.randperm(len(pixels), generator=torch.Generator().manual_seed(seed))[:n].sort().values
         digits = pixels[index]
-        return {"inputs": _edges_u8(digits), "targets": digits, "labels": labels[index]}
+        return {"inputs": make_input(digits), "targets": digits, "labels": labels[index]}
 
-    t = _cached("edges2digits", split, limit, seed, root, cache, build)
+    t = _cached(name, split, limit, seed, root, cache, build)
     return PairedData(_to_float(t["inputs"], device), _to_float(t["targets"], device), t["labels"].to(device))
+
+
+def make_edges2digits(split: str = "train", *, limit: int | None = None, seed: int = 0,
+                      device: torch.device | str | None = None, root: str | Path | None = None,
+                      cache: bool = True) -> PairedData:
+    """The paired offline task of lesson 05's first version: edge maps -> digits, 32 x 32, in [-1, 1].
+
+    ``limit`` images of the MNIST ``split`` (all 60,000 / 10,000 if None), chosen at random by
+    ``seed`` and kept in MNIST order. Returns ``PairedData(inputs, targets, labels)``.
+    """
+    return _make_paired("edges2digits", _edges_u8, split, limit, seed, device, root, cache)
+
+
+def make_tops2digits(split: str = "train", *, limit: int | None = None, seed: int = 0,
+                     device: torch.device | str | None = None, root: str | Path | None = None,
+                     cache: bool = True) -> PairedData:
+    """The paired offline task of lesson 05: the top half of a digit -> the whole digit, 32 x 32, in [-1, 1].
+
+    The input keeps the first :data:`TOP_ROWS` rows of the padded digit and is black below; the
+    target is the digit. Chosen like :func:`make_edges2digits`. Several digits can share one top
+    half, so the task has more than one right answer.
+    """
+    return _make_paired("tops2digits", _top_u8, split, limit, seed, device, root, cache)
 
 
 def make_thin2thick(split: str = "train", *, limit: int | None = None, seed: int = 0,
@@ -335,10 +372,10 @@ def _check_offline_size(name: str, size: int | None) -> None:
         raise ValueError(f"{name!r} is made at {IMG_SIZE} x {IMG_SIZE}; got size={size}. Leave size=None.")
 
 
-def load_paired(name: str = "edges2digits", split: str = "train", *, limit: int | None = None, seed: int = 0,
+def load_paired(name: str = "tops2digits", split: str = "train", *, limit: int | None = None, seed: int = 0,
                 size: int | None = None, device: torch.device | str | None = None,
                 root: str | Path | None = None) -> PairedData:
-    """A paired dataset by name (lesson 05): the offline ``edges2digits`` or a Pix2Pix set such as ``facades``.
+    """A paired dataset by name (lesson 05): the offline ``tops2digits`` or ``edges2digits``, or a Pix2Pix set such as ``facades``.
 
     Real sets are fetched once into ``<root>/downloads`` (``root`` defaults to ``data/``), read in
     the registry's direction (e.g. facades: labels -> photo), and resized to ``size`` (256 if None);
@@ -347,7 +384,8 @@ def load_paired(name: str = "edges2digits", split: str = "train", *, limit: int 
     _kind(name, "paired")
     if name in OFFLINE:
         _check_offline_size(name, size)
-        return make_edges2digits(split, limit=limit, seed=seed, device=device, root=root)
+        make = make_edges2digits if name == "edges2digits" else make_tops2digits
+        return make(split, limit=limit, seed=seed, device=device, root=root)
     spec = REGISTRY[name]
     _check_split(split, spec.splits, name)
     folder = fetch_dataset(spec, None if root is None else Path(root) / "downloads")

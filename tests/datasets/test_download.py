@@ -106,7 +106,7 @@ def test_bad_checksum_is_rejected_and_the_download_deleted(server):
     assert f"its SHA-256 is {got}, expected {'0' * 64}" in message
     assert "The downloaded file was deleted" in message and "Run again" in message
     assert f"sha256={got!r}" in message  # how to accept it on purpose
-    assert "'edges2digits'" in message  # the offline default needs no network
+    assert "'tops2digits'" in message  # the offline default needs no network
     assert _leftovers(root) == []
 
 
@@ -203,7 +203,7 @@ def test_http_error_is_not_called_unreachable(tmp_path, monkeypatch):
         fetch_dataset("maps", tmp_path, quiet=True)
     message = str(info.value)
     assert "answered HTTP 404 (Not Found)" in message and "may have moved" in message
-    assert "'edges2digits'" in message and str(tmp_path / "maps.tar.gz") in message
+    assert "'tops2digits'" in message and str(tmp_path / "maps.tar.gz") in message
 
 
 # -- unknown checksums -----------------------------------------------------------------------------
@@ -258,7 +258,8 @@ def test_archive_with_a_path_outside_is_refused(server, make, name):
 
 # -- the registry ----------------------------------------------------------------------------------
 def test_registry_entries():
-    assert set(OFFLINE) == set(download.OFFLINE_DEFAULTS.values())
+    assert set(download.OFFLINE_DEFAULTS.values()) <= set(OFFLINE)
+    assert {OFFLINE[name] for name in download.OFFLINE_DEFAULTS.values()} == {"paired", "unpaired"}
     for name, spec in REGISTRY.items():
         assert spec.name == name and spec.folder == name
         assert spec.url.startswith("http://efrosgans.eecs.berkeley.edu/") and spec.url.endswith(spec.filename)

@@ -1,4 +1,4 @@
-"""ganlib.datasets.translation: the offline edges2digits / thin2thick sets made from MNIST, their cache, and the
+"""ganlib.datasets.translation: the offline tops2digits / edges2digits / thin2thick sets made from MNIST, their cache, and the
 readers of real Pix2Pix / CycleGAN folders (lessons 05 and 06)."""
 
 import torch
@@ -8,9 +8,9 @@ from PIL import Image
 
 from ganlib.data import load_mnist
 from ganlib.datasets import translation as td
-from ganlib.datasets.translation import (EDGE_THRESHOLD, IMG_SIZE, PairedData, UnpairedData, crop_to_28, edge_map,
-                                         load_paired, load_unpaired, make_edges2digits, make_thin2thick,
-                                         read_image_folder, read_paired_folder, thicken, unpaired_split)
+from ganlib.datasets.translation import (EDGE_THRESHOLD, IMG_SIZE, TOP_ROWS, PairedData, UnpairedData, crop_to_28, edge_map,
+                                         load_paired, load_unpaired, make_edges2digits, make_thin2thick, make_tops2digits,
+                                         read_image_folder, read_paired_folder, thicken, top_half, unpaired_split)
 
 
 @pytest.fixture
@@ -68,6 +68,37 @@ def test_operations_check_their_input():
         edge_map(torch.zeros(1, 1, 4, 4, dtype=torch.uint8))
     with pytest.raises(ValueError, match=r"thicken expects.*got torch.float32 \(4, 4\)"):
         thicken(torch.zeros(4, 4))
+    with pytest.raises(ValueError, match=r"top_half expects float images.*got list"):
+        top_half([1.0])
+
+
+def test_top_half_blanks_the_lower_rows(mnist_test_32):
+    digits = mnist_test_32[0][:100]
+    tops = top_half(digits)
+    assert TOP_ROWS == IMG_SIZE // 2
+    assert torch.equal(tops[..., :TOP_ROWS, :], digits[..., :TOP_ROWS, :])  # exact: the values are k / 127.5 - 1
+    assert (tops[..., TOP_ROWS:, :] == -1).all()
+    assert (digits[..., TOP_ROWS:, :] > -1).flatten(1).any(1).all()   # every digit had ink below the cut
+
+
+# -- tops2digits -----------------------------------------------------------------------------------
+def test_tops2digits_pairs_each_top_half_with_its_digit(root, mnist_test_32):
+    data = make_tops2digits("test", limit=500, seed=3, root=root)
+    images, labels = mnist_test_32
+    index = torch.randperm(10_000, generator=torch.Generator().manual_seed(3))[:500].sort().values
+    assert data.inputs.shape == data.targets.shape == (500, 1, IMG_SIZE, IMG_SIZE)
+    assert torch.equal(data.targets, images[index]) and torch.equal(data.labels, labels[index])
+    assert torch.equal(data.inputs, top_half(data.targets))
+    assert (root / "generated" / "tops2digits-test-500-seed3.pt").exists()
+    again = make_tops2digits("test", limit=500, seed=3, root=root)   # from the cache
+    assert all(torch.equal(x, y) for x, y in zip(data, again))
+
+
+def test_tops2digits_errors(root):
+    with pytest.raises(ValueError, match="split for 'tops2digits' must be one of 'train', 'test'; got 'val'"):
+        make_tops2digits("val", root=root)
+    with pytest.raises(ValueError, match="limit=10001 asks for more than the 10000 MNIST test images"):
+        make_tops2digits("test", limit=10_001, root=root, cache=False)
 
 
 # -- edges2digits ----------------------------------------------------------------------------------
@@ -206,12 +237,15 @@ def test_thin2thick_errors(root):
 def test_load_by_name_offline(root):
     paired = load_paired("edges2digits", "test", limit=30, root=root)
     assert all(torch.equal(x, y) for x, y in zip(paired, make_edges2digits("test", limit=30, root=root)))
+    paired = load_paired("tops2digits", "test", limit=30, root=root)
+    assert all(torch.equal(x, y) for x, y in zip(paired, make_tops2digits("test", limit=30, root=root)))
+    assert all(torch.equal(x, y) for x, y in zip(load_paired(split="test", limit=30, root=root), paired))  # the default
     unpaired = load_unpaired("thin2thick", "test", limit=30, root=root)
     assert all(torch.equal(x, y) for x, y in zip(unpaired, make_thin2thick("test", limit=30, root=root)))
 
 
 def test_load_by_name_errors(root):
-    with pytest.raises(ValueError, match="unknown paired dataset 'horse2zebra'; expected one of: edges2digits, fac"):
+    with pytest.raises(ValueError, match="unknown paired dataset 'horse2zebra'; expected one of: edges2digits, tops2digits, fac"):
         load_paired("horse2zebra", root=root)
     with pytest.raises(ValueError, match="unknown unpaired dataset 'facades'; expected one of: thin2thick, horse"):
         load_unpaired("facades", root=root)
