@@ -18,5 +18,6 @@ def build_lsgan_discriminator(width=32):
     return nn.Sequential(
         nn.Conv2d(1, width, 4, 2, 1), nn.LeakyReLU(0.2),                                            # 14x14
         nn.Conv2d(width, 2 * width, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2),  # 7x7
+        nn.Conv2d(2 * width, 2 * width, 3, 1, 1, bias=False), nn.BatchNorm2d(2 * width), nn.LeakyReLU(0.2),  # 7x7
         nn.Conv2d(2 * width, 1, 7), nn.Flatten(0),                                                   # (N,)
     )
