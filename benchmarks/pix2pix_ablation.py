@@ -74,7 +74,7 @@ def grey_share(images: torch.Tensor) -> float:
 
 def one_run(name: str, seed: int, args: argparse.Namespace, train, test, evaluator) -> dict:
     adv_weight, l1_weight, conditional = VARIANTS[name]
-    l1_weight = l1_weight and args.l1_weight
+    l1_weight = args.l1_weight if l1_weight else 0.0   # --l1-weight replaces the paper's λ where L1 is on
     ganlib.seed_everything(seed)
     t0 = time.perf_counter()
     G = UNetGenerator(1, 1, 32, halvings(32), width=args.width).to(args.device).apply(dcgan_init)
