@@ -112,3 +112,47 @@ def test_not_interactive_in_a_plain_ipython_shell(monkeypatch):
     monkeypatch.delenv("GANLIB_WIDGETS", raising=False)
     monkeypatch.setattr(IPython, "get_ipython", lambda: Terminal())
     assert interactive() is False
+
+
+@pytest.mark.parametrize("name, count", [
+    ("steps", True), ("steps_gan", True), ("hand_steps", True), ("seconds", True), ("fid_every", True),
+    ("eval_samples", True), ("test_digits", True), ("test_images", True), ("width", False), ("batch_size", False),
+    ("train_images", False), ("n_real", False), ("lr", False), ("everything", False),
+])
+def test_is_count_names_the_settings_that_count_work(name, count):
+    assert config.is_count(name) is count
+
+
+def test_smoke_counts_keep_the_mode_sizes():
+    cfg = settings(mode="full", counts="smoke", steps=per_mode(smoke=20, cpu=3000, full=20000),
+                   fid_every=per_mode(smoke=10, cpu=500, full=2000), width=per_mode(smoke=8, cpu=32, full=128),
+                   batch_size=per_mode(smoke=32, cpu=64, full=128), lr=2e-4)
+    assert (cfg.mode, cfg.counts) == ("full", "smoke")
+    assert (cfg.steps, cfg.fid_every) == (20, 10)          # counts: smoke's
+    assert (cfg.width, cfg.batch_size, cfg.lr) == (128, 128, 2e-4)  # sizes: full's
+    lines = repr(cfg).splitlines()
+    assert lines[0].startswith("run mode: full") and "from smoke mode (GANLIB_COUNTS)" in lines[1]
+    assert "  width      = 128" in lines
+
+
+def test_counts_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("GANLIB_COUNTS", " Smoke ")
+    cfg = settings(mode="cpu", steps=per_mode(smoke=20, cpu=3000, full=20000))
+    assert cfg.steps == 20 and cfg.counts == "smoke"
+    monkeypatch.setenv("GANLIB_COUNTS", "")
+    cfg = settings(mode="cpu", steps=per_mode(smoke=20, cpu=3000, full=20000))
+    assert cfg.steps == 3000 and not hasattr(cfg, "counts")  # unset: each mode's own counts, the usual repr
+    assert "counts" not in repr(cfg)
+
+
+def test_smoke_counts_in_smoke_mode_change_nothing():
+    cfg = settings(mode="smoke", counts="smoke", steps=per_mode(smoke=20, cpu=3000, full=20000))
+    assert cfg.steps == 20 and not hasattr(cfg, "counts")
+
+
+def test_bad_counts_value_says_what_is_allowed(monkeypatch):
+    monkeypatch.setenv("GANLIB_COUNTS", "cpu")
+    with pytest.raises(ValueError, match=r"GANLIB_COUNTS must be 'smoke' or unset; got 'cpu'"):
+        settings(mode="full", steps=1)
+    with pytest.raises(ValueError, match=r"counts must be 'smoke' or None; got 'tiny'"):
+        settings(mode="full", counts="tiny", steps=1)
