@@ -12,6 +12,11 @@ variant. Every ``--every`` steps each run is scored on
 ``--samples`` samples, every digit asked for equally often, by the course's frozen evaluator: label
 accuracy (the share read as the digit asked for) and classifier-FID.
 
+``--extra-layers 1`` gives every discriminator lesson 02's extra 3x3 layer at 7x7 (``DCGANDiscriminator(extra_layers=1)``,
+lesson 02's ``cpu`` recipe). ``--wrong-labels`` adds GAN-CLS's third kind of pair (Reed et al., 2016): real
+images with a wrong label, which D must also call fake; D's fake term is then the mean over the fakes and
+those mismatched pairs (each half weighted 1/2, as in the paper). Each JSON line records both.
+
 Run alone, it takes about 4 minutes per variant and seed on a 2-core CPU at the defaults:
 ``python benchmarks/cgan_variants.py [--steps 3000 --every 1000 --samples 10000 --seeds 0 1 --threads 2]``.
 """
@@ -27,7 +32,7 @@ import torch
 import ganlib
 from ganlib.evaluation import metrics
 from ganlib.layers import dcgan_init
-from ganlib.papers.cgan import ConditionalDiscriminator, ConditionalGenerator
+from ganlib.papers.cgan import ConditionalDiscriminator, ConditionalGenerator, wrong_labels
 
 from common import append_run, machine_line
 
@@ -44,6 +49,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--only", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
     p.add_argument("--lr", type=float, default=LR, help="Adam learning rate of both players (default 2e-4, the paper's)")
+    p.add_argument("--extra-layers", type=int, default=0, help="D's extra 3x3 layers at 7x7 (lesson 02's cpu recipe: 1)")
+    p.add_argument("--wrong-labels", action="store_true", help="GAN-CLS: real images with a wrong label are fakes too")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: as is)")
     p.add_argument("--json", type=Path, default=None, help="append one JSON line per run (every score) to this file")
     return p.parse_args()
@@ -53,7 +60,7 @@ def train_and_score(variant: str, seed: int, args: argparse.Namespace, images, l
     g_input, d_input = VARIANTS[variant]
     ganlib.seed_everything(seed)
     G = ConditionalGenerator(Z_DIM, 10, width=WIDTH, label_input=g_input).apply(dcgan_init)
-    D = ConditionalDiscriminator(10, width=WIDTH, label_input=d_input).apply(dcgan_init)
+    D = ConditionalDiscriminator(10, width=WIDTH, label_input=d_input, extra_layers=args.extra_layers).apply(dcgan_init)
     opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=BETAS)
     opt_d = torch.optim.Adam(D.parameters(), lr=args.lr, betas=BETAS)
     loss = ganlib.AdversarialLoss("nonsaturating")
@@ -62,7 +69,10 @@ def train_and_score(variant: str, seed: int, args: argparse.Namespace, images, l
         real, y = batch
         with torch.no_grad():
             fake = G(torch.randn(len(y), Z_DIM), y)
-        parts = loss.discriminator(D(real, y), D(fake, y))
+        fake_scores = D(fake, y)
+        if args.wrong_labels:  # always wrong, each wrong class equally likely
+            fake_scores = torch.cat([fake_scores, D(real, wrong_labels(y, 10))])
+        parts = loss.discriminator(D(real, y), fake_scores)
         opt_d.zero_grad(set_to_none=True)
         parts.total.backward()
         opt_d.step()
@@ -95,7 +105,8 @@ def train_and_score(variant: str, seed: int, args: argparse.Namespace, images, l
               f"(weakest {weakest}: {acc.per_digit[weakest]:.0%})  FID {fid:7.1f}", flush=True)
     scores = [dict(step=step, seconds=round(sec, 1), acc=round(a.overall, 4), weakest=round(min(a.per_digit), 4),
                    fid=round(f, 2)) for _, _, step, sec, a, f in rows]
-    append_run(args.json, dict(variant=variant, seed=seed, lr=args.lr, batch=BATCH, scores=scores))
+    append_run(args.json, dict(variant=variant, seed=seed, lr=args.lr, batch=BATCH, extra_layers=args.extra_layers,
+                                 wrong_labels=args.wrong_labels, scores=scores))
     return rows
 
 

@@ -88,7 +88,13 @@ VARIANTS: dict[str, Recipe] = {
     "gw16-dw64": replace(BASE, width_g=16, width_d=64),
     "gw16-dw64-lr5e-4": replace(BASE, width_g=16, width_d=64, lr_g=5e-4, lr_d=5e-4),
     "lr1e-3-dw64": replace(BASE, width_d=64, lr_g=1e-3, lr_d=1e-3),
-    "lr1e-3-d3": replace(BASE, d_extra=1, lr_g=1e-3, lr_d=1e-3),
+    "lr1e-3-d3": replace(BASE, d_extra=1, lr_g=1e-3, lr_d=1e-3),  # lesson 02's cpu recipe
+    # one change each from lesson 02's cpu recipe (lr1e-3-d3), searched for the 3.5-minute target
+    "lr1e-3-d3x2": replace(BASE, d_extra=2, lr_g=1e-3, lr_d=1e-3),
+    "lr2e-3-d3": replace(BASE, d_extra=1, lr_g=2e-3, lr_d=2e-3),
+    "b32-lr1e-3-d3": replace(BASE, batch=32, d_extra=1, lr_g=1e-3, lr_d=1e-3),
+    "dw64-lr1e-3-d3": replace(BASE, width_d=64, d_extra=1, lr_g=1e-3, lr_d=1e-3),
+    "gw16-lr1e-3-d3": replace(BASE, width_g=16, d_extra=1, lr_g=1e-3, lr_d=1e-3),
 }
 
 

@@ -13,7 +13,7 @@ from .core import CheckResult
 from .lesson01_mlp_gan import check_d_step, check_generator_loss
 from .lesson02_dcgan import check_generator_32, check_generator_32_trains, check_transposed_conv_size
 from .lesson02b_dcgan_to_lsgan import check_lsgan_d_loss, check_lsgan_g_loss, check_raw_score_discriminator
-from .lesson03_cgan import check_label_maps, check_projection_score
+from .lesson03_cgan import check_label_maps, check_projection_score, check_wrong_labels
 from .lesson04_wgan import check_clip_weights, check_gradient_penalty
 from .lesson05_pix2pix import check_pix2pix_g_loss, check_receptive_field
 from .lesson06_cyclegan import check_cycle_consistency, check_identity_loss, check_pool_query
@@ -25,7 +25,7 @@ __all__ = [
     "check_d_step", "check_generator_loss",                                              # lesson 01
     "check_transposed_conv_size", "check_generator_32", "check_generator_32_trains",     # lesson 02
     "check_lsgan_d_loss", "check_lsgan_g_loss", "check_raw_score_discriminator",         # lesson 02b
-    "check_label_maps", "check_projection_score",                                        # lesson 03
+    "check_label_maps", "check_projection_score", "check_wrong_labels",                  # lesson 03
     "check_gradient_penalty", "check_clip_weights",                                      # lesson 04
     "check_receptive_field", "check_pix2pix_g_loss",                                     # lesson 05
     "check_identity_loss", "check_cycle_consistency", "check_pool_query",                # lesson 06

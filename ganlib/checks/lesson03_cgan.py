@@ -73,3 +73,43 @@ def check_projection_score(score_fn: Callable[[Tensor, Tensor, nn.Module, nn.Mod
     if embed.weight.grad is None or psi.weight.grad is None:
         return _fail("Gradients must reach both psi and embed, or they never learn.")
     return CheckResult(True, "Projection score correct: psi(phi(x)) plus the class vector's inner product with phi(x).")
+
+
+def check_wrong_labels(wrong_fn: Callable[[Tensor, int], Tensor]) -> CheckResult:
+    """Lesson 03: ``wrong_fn(labels, n_classes) -> (N,)`` a wrong class for every label, each wrong class as likely."""
+    labels = torch.arange(10).repeat(900)  # 900 of each class
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        got, error = _call(wrong_fn, labels.clone(), 10)
+    if error is not None:
+        return error
+    if not isinstance(got, Tensor):
+        return _fail(f"Return a tensor of class indices; got {type(got).__name__}.")
+    if tuple(got.shape) != tuple(labels.shape):
+        return _fail(f"One wrong label per label: expected shape {tuple(labels.shape)}, got {tuple(got.shape)}.")
+    if got.dtype != torch.int64:
+        return _fail(f"Return class indices as int64 (what nn.Embedding and F.one_hot take); got {got.dtype}.")
+    if got.min() < 0 or got.max() > 9:
+        return _fail(f"Class indices run from 0 to n_classes - 1 = 9; yours run from {int(got.min())} to {int(got.max())}.")
+    same = int((got == labels).sum())
+    if same:
+        return _fail(f"{same} of {len(labels):,} 'wrong' labels are the right one ({same / len(labels):.0%}): those "
+                     "pairs are real and matched, and D would be taught to call them fake. Make every label wrong.")
+    counts = torch.zeros(10, 10)
+    counts.index_put_((labels, got), torch.ones(len(labels)), accumulate=True)
+    others = counts[~torch.eye(10, dtype=torch.bool)].view(10, 9) / 900  # share of each wrong class, per label
+    if (others == 0).any():
+        never = int((others == 0).sum(1).max())
+        return _fail(f"Some wrong classes never come up (up to {never} of the 9 for one label): D then only learns "
+                     "that, say, a 3 is not an 8, and a 3 labelled 5 can still pass. Every wrong class should be "
+                     "equally likely.")
+    if others.min() < 0.5 / 9 or others.max() > 1.5 / 9:
+        return _fail(f"The wrong classes are not equally likely: for some label one wrong class comes up "
+                     f"{others.max():.0%} of the time and another {others.min():.0%} (each should be about 1/9 = 11 %).")
+    pair, error = _call(wrong_fn, torch.tensor([0, 1, 1, 0]), 2)
+    if error is not None:
+        return error
+    if not isinstance(pair, Tensor) or pair.tolist() != [1, 0, 0, 1]:
+        return _fail("With n_classes = 2 the only wrong label of 0 is 1 and of 1 is 0; got "
+                     f"{pair.tolist() if isinstance(pair, Tensor) else pair}. Use n_classes, not 10.")
+    return CheckResult(True, "Every label wrong, every wrong class about equally likely (1/9 each for 10 classes).")

@@ -1,4 +1,5 @@
-"""Conditional GANs (Mirza and Osindero, 2014; projection discriminator: Miyato and Koyama, 2018), lesson 03.
+"""Conditional GANs (Mirza and Osindero, 2014; projection discriminator: Miyato and Koyama, 2018;
+mismatched pairs: Reed et al., 2016), lesson 03.
 
 Both players are told the label: the generator draws ``G(z, y)``, the discriminator judges the pair
 ``D(x, y)``. The networks are lesson 02's DCGANs with the label added at the input (one-hot, a
@@ -55,17 +56,20 @@ class ConditionalDiscriminator(nn.Module):
     * ``"projection"`` (Miyato and Koyama, 2018): the image alone goes through the convolutions to
       features phi(x); the score is ``psi(phi(x)) + <embed(y), phi(x)>``, an unconditional score plus
       how well the features match the class's learned vector.
+
+    ``extra_layers`` is :class:`~ganlib.papers.dcgan.DCGANDiscriminator`'s (3x3 layers before the score; lesson
+    02's ``cpu`` recipe uses one); with ``"projection"`` they are part of phi.
     """
 
     def __init__(self, n_classes: int = 10, img_size: int = 28, channels: int = 1, width: int = 64,
-                 label_input: str = "onehot", batchnorm: bool = True) -> None:
+                 label_input: str = "onehot", batchnorm: bool = True, extra_layers: int = 0) -> None:
         super().__init__()
         if label_input not in LABEL_INPUTS:
             raise ValueError(f"label_input must be one of {', '.join(LABEL_INPUTS)}; got {label_input!r}.")
         check_positive(n_classes=n_classes)
         self.n_classes, self.img_size, self.channels, self.label_input = n_classes, img_size, channels, label_input
         extra = {"onehot": n_classes, "embedding": 1, "projection": 0}[label_input]
-        self.body = DCGANDiscriminator(img_size, channels + extra, width, batchnorm)
+        self.body = DCGANDiscriminator(img_size, channels + extra, width, batchnorm, extra_layers)
         self.embed: nn.Module | None = None
         if label_input == "embedding":
             self.embed = nn.Embedding(n_classes, img_size * img_size)
@@ -86,3 +90,18 @@ class ConditionalDiscriminator(nn.Module):
         features = self.body.net[:-1](x)                     # phi(x): (N, C, k, k)
         score = self.body.net[-1](features).view(-1)         # psi(phi(x)): the unconditional score
         return score + (self.embed(labels) * features.flatten(1)).sum(dim=1)
+
+
+def wrong_labels(labels: Tensor, n_classes: int) -> Tensor:
+    """A wrong class for every label, each of the other ``n_classes - 1`` equally likely (lesson 03).
+
+    Real images paired with these labels are a third kind of pair for a conditional discriminator to
+    call fake, beside (real, right label) as real and (fake, right label) as fake: GAN-CLS's "matching-aware"
+    discriminator (Reed et al., 2016, with captions for labels). Every label moves forward by a random
+    1 .. ``n_classes - 1`` places, wrapping round.
+    """
+    if n_classes < 2:
+        raise ValueError(f"wrong_labels needs at least 2 classes to pick a wrong one; got n_classes={n_classes}.")
+    check_labels(labels, None, n_classes, "wrong_labels")
+    shift = torch.randint(1, n_classes, labels.shape, device=labels.device)
+    return (labels + shift) % n_classes

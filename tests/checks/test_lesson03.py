@@ -5,7 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ganlib.checks import check_label_maps, check_projection_score
+from ganlib.checks import check_label_maps, check_projection_score, check_wrong_labels
 
 NB = "03_cgan"
 
@@ -81,3 +81,42 @@ def test_projection_score_slips_get_their_hint(fn, words):
                                            (check_projection_score, "projection_score")])
 def test_checkers_keep_the_random_state(checker, name, solution, keeps_random_state):
     assert keeps_random_state(checker, solution(NB, name)).passed
+
+
+# -- check_wrong_labels ----------------------------------------------------------------------------
+def test_wrong_labels_solution_passes(solution):
+    result = check_wrong_labels(solution(NB, "wrong_labels"))
+    assert result.passed, result.message
+
+
+def _redraw_until_wrong(labels, n_classes):
+    """Another right answer: draw uniformly and redraw the entries that hit the right label."""
+    wrong = torch.randint(0, n_classes, labels.shape)
+    while (hit := wrong == labels).any():
+        wrong[hit] = torch.randint(0, n_classes, (int(hit.sum()),))
+    return wrong
+
+
+def test_wrong_labels_by_redrawing_passes():
+    assert check_wrong_labels(_redraw_until_wrong).passed
+
+
+@pytest.mark.parametrize("fn, words", [
+    (lambda y, n: ((y + torch.randint(1, n, y.shape)) % n).tolist(), "Return a tensor of class indices; got list"),
+    (lambda y, n: torch.randint(0, n, y.shape), "are the right one"),
+    (lambda y, n: (y + 1) % n, "never come up"),
+    (lambda y, n: ((y + torch.randint(1, n, y.shape)) % n).float(), "int64"),
+    (lambda y, n: y + torch.randint(1, n, y.shape), "run from 0 to n_classes - 1"),
+    (lambda y, n: (y + torch.randint(1, n, y.shape)) % n, None),
+    (lambda y, n: (y + 1 + 2 * torch.randint(0, 4, y.shape)) % n, "never come up"),
+    (lambda y, n: torch.where(torch.rand(y.shape) < 0.5, (y + 1) % n, (y + torch.randint(1, n, y.shape)) % n),
+     "not equally likely"),
+    (lambda y, n: (y + torch.randint(1, 10, y.shape)) % 10, "Use n_classes, not 10"),
+    (lambda y, n: ((y + torch.randint(1, n, y.shape)) % n)[::2], "expected shape (9000,)"),
+])
+def test_wrong_labels_slips_get_their_hint(fn, words):
+    result = check_wrong_labels(fn)
+    if words is None:
+        assert result.passed, result.message
+    else:
+        assert not result.passed and words in result.message, result.message

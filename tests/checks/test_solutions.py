@@ -25,6 +25,7 @@ EXERCISES = [
     ("02b_dcgan_to_lsgan", "build_lsgan_discriminator", checks.check_raw_score_discriminator),
     ("03_cgan", "label_maps", checks.check_label_maps),
     ("03_cgan", "projection_score", checks.check_projection_score),
+    ("03_cgan", "wrong_labels", checks.check_wrong_labels),
     ("04_wgan", "gradient_penalty", checks.check_gradient_penalty),
     ("04_wgan", "clip_weights", checks.check_clip_weights),
     ("05_pix2pix", "receptive_field", checks.check_receptive_field),

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ganlib.layers import dcgan_init, label_maps
-from ganlib.papers.cgan import LABEL_INPUTS, ConditionalDiscriminator, ConditionalGenerator
+from ganlib.papers.cgan import LABEL_INPUTS, ConditionalDiscriminator, ConditionalGenerator, wrong_labels
 
 
 def _message(fn, *args):
@@ -100,3 +100,38 @@ def test_projection_class_vectors_start_small_and_dcgan_init_leaves_them():
     torch.manual_seed(0)
     D = ConditionalDiscriminator(n_classes=10, width=32, label_input="projection").apply(dcgan_init)
     assert 0.015 < D.embed.weight.std().item() < 0.025  # N(0, 0.02), not nn.Embedding's N(0, 1)
+
+
+@pytest.mark.parametrize("label_input", ["onehot", "embedding", "projection"])
+def test_conditional_discriminator_extra_layers_sit_in_the_body(label_input):
+    torch.manual_seed(0)
+    plain = ConditionalDiscriminator(n_classes=5, width=4, label_input=label_input)
+    deeper = ConditionalDiscriminator(n_classes=5, width=4, label_input=label_input, extra_layers=1)
+    convs = lambda D: [m for m in D.body.modules() if isinstance(m, nn.Conv2d)]  # noqa: E731
+    assert len(convs(deeper)) == len(convs(plain)) + 1
+    assert convs(deeper)[-2].kernel_size == (3, 3) and convs(deeper)[-2].stride == (1, 1)
+    x, y = torch.randn(3, 1, 28, 28), torch.tensor([0, 4, 2])
+    scores = deeper.eval()(x, y)
+    assert scores.shape == (3,) and not torch.allclose(scores, deeper(x, torch.tensor([1, 3, 0])))
+    if label_input == "projection":  # phi includes the extra layer: the class vectors match its features
+        assert deeper.embed.weight.shape[1] == deeper.body.net[:-1](x).flatten(1).shape[1]
+
+
+def test_wrong_labels_are_always_wrong_and_each_wrong_class_equally_likely():
+    torch.manual_seed(0)
+    labels = torch.arange(10).repeat(2000)
+    wrong = wrong_labels(labels, 10)
+    assert wrong.dtype == torch.int64 and wrong.shape == labels.shape
+    assert not (wrong == labels).any() and wrong.min() >= 0 and wrong.max() <= 9
+    counts = torch.zeros(10, 10)
+    counts.index_put_((labels, wrong), torch.ones(len(labels)), accumulate=True)
+    shares = counts[~torch.eye(10, dtype=torch.bool)] / 2000
+    assert shares.min() > 0.08 and shares.max() < 0.145  # 1/9 = 0.111 each, 2,000 draws per label
+    assert torch.equal(wrong_labels(torch.tensor([0, 1, 1]), 2), torch.tensor([1, 0, 0]))
+
+
+def test_wrong_labels_rejects_bad_input():
+    assert _message(wrong_labels, torch.tensor([0, 1]), 1) == (
+        "wrong_labels needs at least 2 classes to pick a wrong one; got n_classes=1.")
+    assert _message(wrong_labels, torch.tensor([0, 5]), 5) == "wrong_labels expects class indices in 0..4; got values from 0 to 5."
+    assert "wrong_labels expects labels as an int64 tensor" in _message(wrong_labels, torch.tensor([0.0]), 3)
