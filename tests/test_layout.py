@@ -15,7 +15,7 @@ MAX_LINES = 500
 
 # Every module in order: a module may import only modules that come before it.
 ORDER = [
-    "config", "utils", "validate", "shapes", "data", "sampling", "layers", "losses", "schedules", "training",
+    "config", "utils", "validate", "shapes", "data", "sampling", "layers", "losses", "schedules", "training", "pretrained",
     "datasets.download", "datasets.translation",
     "evaluation.stats", "evaluation.evaluator", "evaluation.metrics", "evaluation.callbacks",
     "plotting", "widgets",

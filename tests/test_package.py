@@ -18,7 +18,7 @@ SHORTCUTS = {
     "Batches": "data", "load_dataset": "data", "load_mnist": "data",
     "AdversarialLoss": "losses",
     "balanced_labels": "sampling", "fixed_noise": "sampling", "generate": "sampling", "sample_noise": "sampling",
-    "Trainer": "training", "frozen": "training", "gan_steps": "training",
+    "Trainer": "training", "frozen": "training", "gan_steps": "training", "load_pretrained": "pretrained",
     "get_device": "utils", "seed_everything": "utils",
 }
 
