@@ -1,6 +1,6 @@
 """Train a lesson's main generator for several times its `cpu` budget and ship the weights.
 
-    python scripts/pretrain.py 02_dcgan                 # lesson 02's cpu recipe, 12,000 steps (~13 min on 2 cores)
+    python scripts/pretrain.py 02_dcgan                 # lesson 02's cpu recipe, 12,000 steps (14.5 min on 2 cores)
     python scripts/pretrain.py 02_dcgan --steps 500     # a shorter run (the tests use one)
 
 One lesson per call, so the runs can be spread over several sittings. Seeded, and resumable: the run
@@ -83,8 +83,7 @@ def train(lesson: str, steps: int, seed: int, checkpoint: Path, fresh: bool) -> 
     images, _ = ganlib.load_mnist()
     batches = ganlib.Batches(images, batch_size=recipe.batch_size, seed=seed)
     d_step, g_step = ganlib.gan_steps(G, D, opt_g, opt_d, ganlib.AdversarialLoss("nonsaturating"), recipe.z_dim)
-    trainer = Trainer(dict(G=G, D=D, opt_g=opt_g, opt_d=opt_d), d_step, g_step, batches,
-                      snapshot_every=max(steps, 1), checkpoint=checkpoint)
+    trainer = Trainer(dict(G=G, D=D, opt_g=opt_g, opt_d=opt_d), d_step, g_step, batches, checkpoint=checkpoint)
     if checkpoint.is_file() and not fresh:
         trainer.load(checkpoint)
         print(f"resuming {lesson} from step {trainer.step:,} ({checkpoint})", flush=True)

@@ -4,10 +4,10 @@ No machine the course is tested on has a GPU, so ``full`` mode (the paper's widt
 data) would otherwise never run before a learner starts it in Colab. Here each notebook runs with
 ``GANLIB_MODE=full`` and ``GANLIB_COUNTS=smoke``: every size and code path of ``full`` mode, with the step,
 sample and second counts of ``smoke`` (``ganlib.config.is_count``), so a shape, dtype or memory mistake that
-only ``full`` sizes reveal fails here, in seconds per lesson. Every lesson's default dataset is an offline
+only ``full`` sizes reveal fails here, in under a minute per lesson. Every lesson's default dataset is an offline
 one in every mode; the downloadable sets (facades, horse2zebra, Fashion-MNIST, ...) are not run here (their
 loaders are tested with local stand-ins in ``tests/datasets``). What a GPU alone would show (CUDA kernels,
-GPU memory) is left to ``benchmarks/README.md``'s GPU checks.
+GPU memory) needs a GPU; no check for it exists yet.
 
 Outputs are not compared (nbval does that for ``smoke`` mode); a cell that raises fails the test.
 """
