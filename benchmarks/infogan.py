@@ -1,6 +1,7 @@
 """Lesson 07's InfoGAN: does the categorical code find the digits, and what do the continuous codes control?
 
-Each run trains lesson 07's InfoGAN (``InfoGANGenerator`` / ``InfoGANDiscriminator``, width 32, batch 64,
+Each run trains lesson 07's InfoGAN (``InfoGANGenerator`` / ``InfoGANDiscriminator``, the official networks at
+half their sizes as in lesson 07's ``cpu`` mode: width 32, dense layers of 512 units; batch 64,
 the non-saturating loss plus the information term, Adam with betas (0.5, 0.999)) for ``--steps``
 generator steps and scores it every ``--every`` steps with the course's frozen evaluator:
 
@@ -19,6 +20,9 @@ and its noise, uniform in [-1, 1]; lambda 1 for the category and for the continu
 ``plain`` (lambda = 0: the same networks without the information term), ``lr1e-3`` (D at 1e-3, lesson
 02's recipe), ``gauss-z`` (noise from N(0, 1), as lessons 01-06), ``lr1e-3-gauss-z`` (both),
 ``cont0.1`` (lambda 0.1 for the continuous codes, the paper's advice of a smaller weight).
+
+Runs recorded before 2026-12-05 (``results/infogan_search_cpu.jsonl``, ``results/infogan_10k_steps_cpu.jsonl``)
+used lesson 02's DCGAN networks at width 32 instead, without dense layers; their recipes have no ``hidden``.
 
 Example (from the repository root; runs go one after the other, so run it alone)::
 
@@ -50,6 +54,7 @@ class Recipe:
     cat_weight: float = ig.CAT_WEIGHT
     cont_weight: float = ig.CONT_WEIGHT
     width: int = 32
+    hidden: int = 512
     batch: int = 64
     uniform_z: bool = True   # the official code draws z uniformly from [-1, 1] (False: N(0, 1))
 
@@ -121,8 +126,8 @@ def one_run(name: str, seed: int, args: argparse.Namespace) -> dict:
     test_images, test_labels = ganlib.load_mnist("test", device=device)
     ganlib.seed_everything(seed)
     images, _ = ganlib.load_mnist(device=device)
-    G = ig.InfoGANGenerator(ig.Z_DIM, width=r.width).to(device).apply(dcgan_init)
-    D = ig.InfoGANDiscriminator(width=r.width).to(device).apply(dcgan_init)
+    G = ig.InfoGANGenerator(ig.Z_DIM, width=r.width, hidden=r.hidden).to(device).apply(dcgan_init)
+    D = ig.InfoGANDiscriminator(width=r.width, hidden=r.hidden).to(device).apply(dcgan_init)
     opt_g = torch.optim.Adam(G.parameters(), lr=r.lr_g, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=r.lr_d, betas=(0.5, 0.999))
     trainer = ganlib.Trainer(dict(G=G, D=D, opt_g=opt_g, opt_d=opt_d), *infogan_steps(G, D, opt_g, opt_d, r, ig.Z_DIM),

@@ -16,7 +16,11 @@ train_mnist_feature_matching.py``): Adam with lr 0.003 and beta1 0.5 for both pl
 labelled and 100 unlabelled images, ``--count 10`` labels per class, the unsupervised loss halved. The
 official code runs 300 epochs and tests with a running average of D's weights; here the weights are used
 as they are. The labelled subset is drawn with ``--data-seed`` (default: the run's seed, so that the
-seed-to-seed spread includes the choice of the labelled digits).
+seed-to-seed spread includes the choice of the labelled digits).  ``--hidden`` sets the classifier's hidden layers
+(lesson 08's ``cpu`` mode: ``500 250 250``, about 1.7 times the steps per second of the paper's network).
+Runs recorded before 2026-12-05 (``results/sgan_140s_cpu.jsonl``, ``results/sgan_900s_cpu.jsonl``) trained
+the hidden layers' weight-norm scales too; since then they stay where the data-dependent initialisation
+put them, as in the official code.
 
 Example (from the repository root; runs go one after the other, so run it alone)::
 
@@ -53,6 +57,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--data-seed", type=int, default=None, help="seed of the labelled subset (default: the run's seed)")
     p.add_argument("--lr", type=float, default=sgan.LR, help="Adam learning rate, both players (official: 0.003)")
     p.add_argument("--batch", type=int, default=sgan.BATCH_SIZE, help="labelled and unlabelled batch (official 100)")
+    p.add_argument("--hidden", type=int, nargs="+", default=list(sgan.D_HIDDEN),
+                   help="the classifier's hidden layers (official: 1000 500 250 250 250; lesson 08's cpu mode: 500 250 250)")
     p.add_argument("--samples", type=int, default=10_000, help="generator samples for FID (ssgan only)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
@@ -71,7 +77,7 @@ def one_run(name: str, seed: int, args: argparse.Namespace, evaluator, test_imag
     images, labels = ganlib.load_mnist(device=device)  # reading the data counts, as in a lesson
     idx = sgan.balanced_subset(labels, per_class=args.labels // 10, seed=data_seed)
     x_lab, y_lab = images[idx], labels[idx]
-    D = sgan.SSGANDiscriminator().to(device).data_init(x_lab)
+    D = sgan.SSGANDiscriminator(hidden=tuple(args.hidden)).to(device).data_init(x_lab)
     opt_d = torch.optim.Adam(D.parameters(), lr=args.lr, betas=sgan.BETAS)
     if name == "ssgan":
         G = sgan.SSGANGenerator().to(device)
@@ -116,6 +122,7 @@ def one_run(name: str, seed: int, args: argparse.Namespace, evaluator, test_imag
     print(f"{name:<11} {seed:>4} {args.labels:>6} {last['step']:>7} {last['seconds']:>7.0f} {last['acc']:>8.2%} {fid}",
           flush=True)
     result = dict(variant=name, seed=seed, data_seed=data_seed, labels=args.labels, lr=args.lr, batch=args.batch,
+                  hidden=args.hidden,
                   scores=scores)
     append_run(args.json, result)
     return result

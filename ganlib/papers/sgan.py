@@ -169,14 +169,19 @@ class GaussianNoise(nn.Module):
         return f"std={self.std}"
 
 
-def _normalised_linear(n_in: int, n_out: int) -> nn.Module:
-    """``Linear`` with weight normalisation w = g v / ||v||, g = 1 and v ~ N(0, INIT_STD), as the official code."""
+def _normalised_linear(n_in: int, n_out: int, train_scale: bool = True) -> nn.Module:
+    """``Linear`` with weight normalisation w = g v / ||v||, g = 1 and v ~ N(0, INIT_STD), as the official code.
+
+    With ``train_scale=False`` the scales g are left out of training (``requires_grad=False``): only
+    :meth:`SSGANDiscriminator.data_init` sets them, as the official ``DenseLayer`` does by default.
+    """
     layer = nn.Linear(n_in, n_out)
     nn.init.normal_(layer.weight, 0.0, INIT_STD)
     nn.init.zeros_(layer.bias)
     layer = weight_norm(layer)
     with torch.no_grad():
         layer.parametrizations.weight.original0.fill_(1.0)
+    layer.parametrizations.weight.original0.requires_grad_(train_scale)
     return layer
 
 
@@ -194,7 +199,8 @@ class SSGANDiscriminator(nn.Module):
     (std ``hidden_noise``) -> weight-normalised linear to ``n_classes`` logits. The noise is added in
     training mode only. :meth:`features` returns the last hidden layer's ReLU output (before its
     noise), what feature matching compares. Call :meth:`data_init` on a batch before training, as the
-    official code does.
+    official code does; as there, the hidden layers' scales g keep the values it sets (they are not
+    trained: ``requires_grad=False``), only the head's are trained.
     """
 
     def __init__(self, n_classes: int = N_CLASSES, hidden: tuple[int, ...] = D_HIDDEN, input_noise: float = INPUT_NOISE,
@@ -205,7 +211,7 @@ class SSGANDiscriminator(nn.Module):
         self.n_classes, self.img_shape = n_classes, tuple(img_shape)
         sizes = (math.prod(self.img_shape), *hidden)
         self.input_noise = GaussianNoise(input_noise)
-        self.hidden = nn.ModuleList([_normalised_linear(a, b) for a, b in zip(sizes, sizes[1:])])
+        self.hidden = nn.ModuleList([_normalised_linear(a, b, train_scale=False) for a, b in zip(sizes, sizes[1:])])
         self.hidden_noise = GaussianNoise(hidden_noise)
         self.head = _normalised_linear(sizes[-1], n_classes)
 

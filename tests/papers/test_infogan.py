@@ -35,8 +35,8 @@ def test_generator_shapes_and_inputs(img_size, channels, n_cont):
     codes = ig.sample_codes(3, 4, n_cont)
     x = G(torch.randn(3, 6), *codes)
     assert x.shape == (3, channels, img_size, img_size) and x.min() >= -1 and x.max() <= 1
-    first = next(m for m in G.modules() if isinstance(m, nn.ConvTranspose2d))
-    assert first.in_channels == 6 + 4 + n_cont  # z, one-hot category, continuous codes
+    first = next(m for m in G.modules() if isinstance(m, nn.Linear))
+    assert first.in_features == 6 + 4 + n_cont  # z, one-hot category, continuous codes
 
 
 def test_generator_listens_to_both_codes():
@@ -56,6 +56,21 @@ def test_generator_names_bad_inputs():
     assert "(2, 2)" in _message(G, z, torch.tensor([0, 1]), torch.zeros(2, 3))
     assert "class" in _message(G, z, torch.tensor([0, 10]), torch.zeros(2, 2)).lower()
     assert "n_cont" in _message(ig.InfoGANGenerator, n_cont=-1)
+    assert "multiple of 4" in _message(ig.InfoGANGenerator, img_size=30)
+    assert "multiple of 4" in _message(ig.InfoGANDiscriminator, img_size=30)
+
+
+def test_networks_are_the_official_ones_at_official_sizes():
+    # github.com/openai/InfoGAN regularized_gan.py, "mnist": G 74 -> 1024 -> 7x7x128 -> 14x14x64 -> 28x28x1;
+    # D 28x28x1 -> 14x14x64 -> 7x7x128 -> 1024 -> (1 | 128 -> 12), LeakyReLU slope 0.01
+    G, D = ig.InfoGANGenerator(), ig.InfoGANDiscriminator()
+    dense = [(m.in_features, m.out_features) for m in G.modules() if isinstance(m, nn.Linear)]
+    assert dense == [(74, 1024), (1024, 7 * 7 * 128)]
+    assert [(m.in_channels, m.out_channels) for m in G.conv if isinstance(m, nn.ConvTranspose2d)] == [(128, 64), (64, 1)]
+    assert [(m.in_channels, m.out_channels) for m in D.features if isinstance(m, nn.Conv2d)] == [(1, 64), (64, 128)]
+    assert [(m.in_features, m.out_features) for m in D.modules() if isinstance(m, nn.Linear)] == [
+        (7 * 7 * 128, 1024), (1024, 1), (1024, 128), (128, 12)]
+    assert {m.negative_slope for m in D.modules() if isinstance(m, nn.LeakyReLU)} == {ig.LEAK} == {0.01}
 
 
 @pytest.mark.parametrize("img_size, channels", [(28, 1), (32, 3)])

@@ -152,6 +152,8 @@ def test_discriminator_shapes(n_classes, hidden, img_shape):
     assert all(hasattr(m, "parametrizations") and hasattr(m.parametrizations, "weight") for m in linears)
     assert all(torch.equal(m.parametrizations.weight.original0, torch.ones(m.out_features, 1)) for m in linears)
     assert all(torch.allclose(m.weight.norm(dim=1), torch.ones(m.out_features)) for m in linears)  # g = 1
+    # the official DenseLayer trains no scale (train_scale=False) except the last layer's (train_scale=True)
+    assert [m.parametrizations.weight.original0.requires_grad for m in linears] == [False] * len(hidden) + [True]
     assert not any(isinstance(m, (nn.Sigmoid, nn.Softmax, nn.BatchNorm1d)) for m in D.modules())
 
 
@@ -322,12 +324,14 @@ def test_ssgan_steps_each_change_only_their_own_network():
     logs = d_step(next(batches))
     assert set(logs) == {"d_loss", "supervised", "unsupervised", "train_acc"}
     assert logs["d_loss"].item() == pytest.approx(logs["supervised"].item() + 0.5 * logs["unsupervised"].item())
-    assert not _changed(g0, _params(G)) and _changed(d0, _params(D)) == set(d0)
+    fixed = {n for n, p in D.named_parameters() if not p.requires_grad}  # the hidden layers' scales (official)
+    assert fixed == {f"hidden.{i}.parametrizations.weight.original0" for i in range(len(D.hidden))}
+    assert not _changed(g0, _params(G)) and _changed(d0, _params(D)) == set(d0) - fixed
     g1, d1 = _params(G), _params(D)
     logs = g_step(next(batches))
     assert set(logs) == {"g_loss"} and logs["g_loss"].ndim == 0
     assert not _changed(d1, _params(D)) and _changed(g1, _params(G))
-    assert all(p.requires_grad for p in D.parameters())
+    assert {n for n, p in D.named_parameters() if not p.requires_grad} == fixed  # frozen(D) restored the flags
 
 
 def test_ssgan_steps_use_a_given_unsupervised_loss():
