@@ -18,6 +18,7 @@ change sizes and step counts only, never the code path.
 takes the *counts* from ``smoke``: the settings :func:`is_count` names (steps, seconds, samples, ``..._every``,
 ``..._digits``, ``test_...``). With ``GANLIB_MODE=full`` this runs the ``full`` code at ``full`` sizes in a minute or
 two per lesson, which is how the tests prove ``full`` mode on a machine without a GPU (``tests/test_full_mode.py``).
+``GANLIB_COUNTS=cpu`` takes ``cpu`` mode's counts the same way (``benchmarks/gpu_check.py`` uses it on a GPU).
 
 ``GANLIB_WIDGETS=static`` switches widgets and live progress bars off (:func:`interactive`); the
 tests and the stored notebook outputs use it.
@@ -50,12 +51,12 @@ def run_mode() -> str:
 
 
 def counts_mode() -> str | None:
-    """``smoke`` when ``$GANLIB_COUNTS`` asks for smoke's counts, else None (each mode's own counts)."""
+    """The mode whose counts ``$GANLIB_COUNTS`` asks for (``smoke``, ``cpu`` or ``full``), else None (the mode's own)."""
     value = os.environ.get(COUNTS_ENV_VAR, "").strip().lower()
     if not value:
         return None
-    if value != "smoke":
-        raise ValueError(f"{COUNTS_ENV_VAR} must be 'smoke' or unset; got {value!r}.")
+    if value not in MODES:
+        raise ValueError(f"{COUNTS_ENV_VAR} must be one of {', '.join(MODES)} or unset; got {value!r}.")
     return value
 
 
@@ -103,8 +104,8 @@ def settings(mode: str | None = None, *, counts: str | None = None, **values: An
     """Resolve a lesson's settings for ``mode`` (default: :func:`run_mode`).
 
     Values made with :func:`per_mode` take the value of the mode; all others are the same in every mode.
-    With ``counts="smoke"`` (default: :func:`counts_mode`, i.e. ``$GANLIB_COUNTS``) the counts (:func:`is_count`)
-    take smoke's value instead, and the sizes stay the mode's.
+    With ``counts="smoke"`` (or another mode; default: :func:`counts_mode`, i.e. ``$GANLIB_COUNTS``) the counts
+    (:func:`is_count`) take that mode's value instead, and the sizes stay the mode's.
 
     >>> cfg = settings(mode="smoke", steps=per_mode(smoke=20, cpu=3000, full=20000), lr=2e-4)
     >>> cfg.steps, cfg.lr
@@ -114,8 +115,8 @@ def settings(mode: str | None = None, *, counts: str | None = None, **values: An
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}; got {mode!r}.")
     counts = counts_mode() if counts is None else counts
-    if counts not in (None, "smoke"):
-        raise ValueError(f"counts must be 'smoke' or None; got {counts!r}.")
+    if counts is not None and counts not in MODES:
+        raise ValueError(f"counts must be one of {', '.join(MODES)} or None; got {counts!r}.")
     if counts == mode:
         counts = None
 

@@ -7,7 +7,7 @@ sample and second counts of ``smoke`` (``ganlib.config.is_count``), so a shape, 
 only ``full`` sizes reveal fails here, in under a minute per lesson. Every lesson's default dataset is an offline
 one in every mode; the downloadable sets (facades, horse2zebra, Fashion-MNIST, ...) are not run here (their
 loaders are tested with local stand-ins in ``tests/datasets``). What a GPU alone would show (CUDA kernels,
-GPU memory) needs a GPU; no check for it exists yet.
+GPU memory) needs a GPU: ``benchmarks/gpu_check.py`` runs lessons 02, 03 and 05 there, by hand.
 
 Outputs are not compared (nbval does that for ``smoke`` mode); a cell that raises fails the test.
 """

@@ -83,6 +83,17 @@ def test_the_script_writes_small_weights_and_scores(pretrain, tmp_path, monkeypa
     assert "| 02_dcgan |" in capsys.readouterr().out
 
 
+def test_a_conditional_recipe_trains_on_labels_and_scores_label_accuracy(pretrain, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "03_cgan.pt"
+    monkeypatch.setattr(sys, "argv", ["pretrain.py", "03_cgan", "--steps", "2", "--samples", "200",
+                                      "--out", str(out), "--checkpoint-dir", str(tmp_path)])
+    pretrain.main()
+    G, _ = pretrain.RECIPES["03_cgan"].build()
+    info = load_pretrained(out, G)
+    assert info["steps"] == 2 and 0 <= info["label_accuracy"] <= 1 and info["fid"] > 0
+    assert "| 03_cgan |" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("lesson", sorted(SCRIPT.RECIPES))
 def test_every_recipe_ships_weights_that_fit_its_lesson(pretrain, lesson):
     path = PRETRAINED_DIR / f"{lesson}.pt"

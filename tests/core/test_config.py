@@ -150,9 +150,16 @@ def test_smoke_counts_in_smoke_mode_change_nothing():
     assert cfg.steps == 20 and not hasattr(cfg, "counts")
 
 
+def test_cpu_counts_at_full_sizes(monkeypatch):
+    monkeypatch.setenv("GANLIB_COUNTS", "cpu")  # what benchmarks/gpu_check.py runs lessons 03 and 05 with
+    cfg = settings(mode="full", steps=per_mode(smoke=20, cpu=3000, full=20000), width=per_mode(smoke=8, cpu=32, full=128))
+    assert (cfg.steps, cfg.width, cfg.counts) == (3000, 128, "cpu")
+    assert "from cpu mode (GANLIB_COUNTS)" in repr(cfg)
+
+
 def test_bad_counts_value_says_what_is_allowed(monkeypatch):
-    monkeypatch.setenv("GANLIB_COUNTS", "cpu")
-    with pytest.raises(ValueError, match=r"GANLIB_COUNTS must be 'smoke' or unset; got 'cpu'"):
+    monkeypatch.setenv("GANLIB_COUNTS", "tiny")
+    with pytest.raises(ValueError, match=r"GANLIB_COUNTS must be one of smoke, cpu, full or unset; got 'tiny'"):
         settings(mode="full", steps=1)
-    with pytest.raises(ValueError, match=r"counts must be 'smoke' or None; got 'tiny'"):
+    with pytest.raises(ValueError, match=r"counts must be one of smoke, cpu, full or None; got 'tiny'"):
         settings(mode="full", counts="tiny", steps=1)

@@ -8,7 +8,8 @@ import torch
 from torch import nn
 
 from ganlib.layers import dcgan_init, label_maps
-from ganlib.papers.cgan import LABEL_INPUTS, ConditionalDiscriminator, ConditionalGenerator, wrong_labels
+import ganlib
+from ganlib.papers.cgan import LABEL_INPUTS, ConditionalDiscriminator, ConditionalGenerator, conditional_gan_steps, wrong_labels
 
 
 def _message(fn, *args):
@@ -135,3 +136,23 @@ def test_wrong_labels_rejects_bad_input():
         "wrong_labels needs at least 2 classes to pick a wrong one; got n_classes=1.")
     assert _message(wrong_labels, torch.tensor([0, 5]), 5) == "wrong_labels expects class indices in 0..4; got values from 0 to 5."
     assert "wrong_labels expects labels as an int64 tensor" in _message(wrong_labels, torch.tensor([0.0]), 3)
+
+
+def test_conditional_steps_each_train_their_own_network_on_the_batch_labels():
+    torch.manual_seed(0)
+    G = ConditionalGenerator(8, 10, width=4, label_input="embedding").apply(dcgan_init)
+    D = ConditionalDiscriminator(10, width=4, label_input="projection").apply(dcgan_init)
+    opt_g, opt_d = torch.optim.Adam(G.parameters(), 1e-3), torch.optim.Adam(D.parameters(), 1e-3)
+    seen = []
+    G.register_forward_hook(lambda m, args, out: seen.append(args[1].clone()))  # the labels G is asked for
+    d_step, g_step = conditional_gan_steps(G, D, opt_g, opt_d, ganlib.AdversarialLoss("nonsaturating"), z_dim=8)
+    batch = (torch.rand(6, 1, 28, 28) * 2 - 1, torch.tensor([0, 1, 2, 3, 4, 5]))
+    snap = lambda m: [p.detach().clone() for p in m.parameters()]
+    g0, d0 = snap(G), snap(D)
+    assert set(d_step(batch)) == {"d_loss"}
+    assert all(torch.equal(a, b) for a, b in zip(g0, snap(G))) and not all(torch.equal(a, b) for a, b in zip(d0, snap(D)))
+    d1, g1 = snap(D), snap(G)
+    assert set(g_step(batch)) == {"g_loss"}
+    assert all(torch.equal(a, b) for a, b in zip(d1, snap(D))) and not all(torch.equal(a, b) for a, b in zip(g1, snap(G)))
+    assert all(p.requires_grad for p in D.parameters())  # frozen only inside the step
+    assert len(seen) == 2 and all(torch.equal(y, batch[1]) for y in seen)  # fakes for the real batch's labels
