@@ -108,8 +108,11 @@ def run_lesson(name: str, counts: str, timeout: int) -> dict:
     except Exception as e:  # keep what ran: the outputs up to the failing cell are still worth reading
         error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
     finally:
-        for k, v in saved.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+        for k, v in saved.items():  # the environment as it was
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     seconds = time.perf_counter() - start
     progress, results, trainers = read_outputs(nb)
     found = dict(lesson=name, counts=counts, seconds=round(seconds, 1), error=error, progress=progress,

@@ -164,30 +164,39 @@ def frozen(*models: nn.Module) -> Iterator[None]:
 
 def gan_steps(
     G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
-    loss: AdversarialLoss, z_dim: int,
+    loss: AdversarialLoss, z_dim: int, conditional: bool = False,
 ) -> tuple[StepFn, StepFn]:
     """The standard discriminator and generator steps of lesson 01, for :class:`Trainer`.
 
-    Batches may be images or ``(images, labels)``; labels are ignored here. A loss that needs the
-    real scores on the generator's side (``loss.needs_real``, the relativistic loss) gets them.
+    Batches may be images or ``(images, labels)``; labels are ignored unless ``conditional`` (lesson 03):
+    then the fakes are drawn for the batch's labels, ``G(z, y)``, and D judges pairs, ``D(x, y)``. A loss
+    that needs the real scores on the generator's side (``loss.needs_real``, the relativistic loss) gets them.
     """
 
+    def split(batch: Any) -> tuple[Tensor, tuple[Tensor, ...]]:  # the images, and the labels G and D are given
+        if not conditional:
+            return (batch[0] if isinstance(batch, (tuple, list)) else batch), ()
+        if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+            raise ValueError(f"gan_steps(conditional=True) trains on (images, labels) batches; got "
+                             f"{type(batch).__name__}{'' if not isinstance(batch, (tuple, list)) else f' of {len(batch)}'}.")
+        return batch[0], (batch[1],)
+
     def d_step(batch: Any) -> dict[str, Tensor]:
-        real = batch[0] if isinstance(batch, (tuple, list)) else batch
+        real, y = split(batch)
         z = torch.randn(real.shape[0], z_dim, device=real.device)
         with torch.no_grad():  # the generator is not trained here
-            fake = G(z)
-        parts = loss.discriminator(D(real), D(fake))
+            fake = G(z, *y)
+        parts = loss.discriminator(D(real, *y), D(fake, *y))
         opt_d.zero_grad(set_to_none=True)
         parts.total.backward()
         opt_d.step()
         return {"d_loss": parts.total, "d_real": parts.real, "d_fake": parts.fake}
 
     def g_step(batch: Any) -> dict[str, Tensor]:
-        real = batch[0] if isinstance(batch, (tuple, list)) else batch
+        real, y = split(batch)
         z = torch.randn(real.shape[0], z_dim, device=real.device)
         with frozen(D):  # gradients flow through D to G, but D's weights need none
-            g_loss = loss.generator(D(G(z)), D(real) if loss.needs_real else None)
+            g_loss = loss.generator(D(G(z, *y), *y), D(real, *y) if loss.needs_real else None)
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()

@@ -30,7 +30,7 @@ import torch
 import ganlib
 from ganlib.evaluation import metrics
 from ganlib.layers import dcgan_init
-from ganlib.papers.cgan import ConditionalDiscriminator, ConditionalGenerator, conditional_gan_steps
+from ganlib.papers.cgan import ConditionalDiscriminator, ConditionalGenerator
 from ganlib.papers.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganlib.pretrained import PRETRAINED_DIR, save_pretrained
 from ganlib.training import Trainer
@@ -95,13 +95,10 @@ def train(lesson: str, steps: int, seed: int, checkpoint: Path, fresh: bool) -> 
     opt_g = torch.optim.Adam(G.parameters(), lr=recipe.lr, betas=recipe.betas)
     opt_d = torch.optim.Adam(D.parameters(), lr=recipe.lr, betas=recipe.betas)
     images, labels = ganlib.load_mnist()
-    loss = ganlib.AdversarialLoss("nonsaturating")
-    if recipe.labels:
-        batches = ganlib.Batches(images, labels, batch_size=recipe.batch_size, seed=seed)
-        d_step, g_step = conditional_gan_steps(G, D, opt_g, opt_d, loss, recipe.z_dim)
-    else:
-        batches = ganlib.Batches(images, batch_size=recipe.batch_size, seed=seed)
-        d_step, g_step = ganlib.gan_steps(G, D, opt_g, opt_d, loss, recipe.z_dim)
+    tensors = (images, labels) if recipe.labels else (images,)
+    batches = ganlib.Batches(*tensors, batch_size=recipe.batch_size, seed=seed)
+    d_step, g_step = ganlib.gan_steps(G, D, opt_g, opt_d, ganlib.AdversarialLoss("nonsaturating"), recipe.z_dim,
+                                      conditional=recipe.labels)
     trainer = Trainer(dict(G=G, D=D, opt_g=opt_g, opt_d=opt_d), d_step, g_step, batches, checkpoint=checkpoint)
     if checkpoint.is_file() and not fresh:
         trainer.load(checkpoint)

@@ -14,8 +14,6 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..layers import label_maps
-from ..losses import AdversarialLoss
-from ..training import frozen
 from ..validate import check_image_shape, check_labels, check_noise, check_positive
 from .dcgan import DCGANDiscriminator, DCGANGenerator
 
@@ -108,33 +106,3 @@ def wrong_labels(labels: Tensor, n_classes: int) -> Tensor:
     shift = torch.randint(1, n_classes, labels.shape, device=labels.device)
     return (labels + shift) % n_classes
 
-
-def conditional_gan_steps(G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
-                          loss: AdversarialLoss, z_dim: int) -> tuple:
-    """Lesson 03's two steps for :class:`ganlib.Trainer` on ``(images, labels)`` batches (written out there).
-
-    The fakes are drawn for the labels of the real batch; D judges (image, label) pairs, real against
-    fake, and G learns through the frozen D. Returns ``(d_step, g_step)``; each logs its loss.
-    """
-    check_positive(z_dim=z_dim)
-
-    def d_step(batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
-        real, y = batch
-        with torch.no_grad():
-            fake = G(torch.randn(len(y), z_dim, device=y.device), y)
-        parts = loss.discriminator(D(real, y), D(fake, y))
-        opt_d.zero_grad(set_to_none=True)
-        parts.total.backward()
-        opt_d.step()
-        return {"d_loss": parts.total}
-
-    def g_step(batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
-        _, y = batch
-        with frozen(D):
-            g_loss = loss.generator(D(G(torch.randn(len(y), z_dim, device=y.device), y), y))
-        opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        opt_g.step()
-        return {"g_loss": g_loss}
-
-    return d_step, g_step

@@ -9,7 +9,7 @@ from torch import nn
 
 from ganlib.layers import dcgan_init, label_maps
 import ganlib
-from ganlib.papers.cgan import LABEL_INPUTS, ConditionalDiscriminator, ConditionalGenerator, conditional_gan_steps, wrong_labels
+from ganlib.papers.cgan import LABEL_INPUTS, ConditionalDiscriminator, ConditionalGenerator, wrong_labels
 
 
 def _message(fn, *args):
@@ -145,14 +145,16 @@ def test_conditional_steps_each_train_their_own_network_on_the_batch_labels():
     opt_g, opt_d = torch.optim.Adam(G.parameters(), 1e-3), torch.optim.Adam(D.parameters(), 1e-3)
     seen = []
     G.register_forward_hook(lambda m, args, out: seen.append(args[1].clone()))  # the labels G is asked for
-    d_step, g_step = conditional_gan_steps(G, D, opt_g, opt_d, ganlib.AdversarialLoss("nonsaturating"), z_dim=8)
+    d_step, g_step = ganlib.gan_steps(G, D, opt_g, opt_d, ganlib.AdversarialLoss("nonsaturating"), 8, conditional=True)
     batch = (torch.rand(6, 1, 28, 28) * 2 - 1, torch.tensor([0, 1, 2, 3, 4, 5]))
     snap = lambda m: [p.detach().clone() for p in m.parameters()]
     g0, d0 = snap(G), snap(D)
-    assert set(d_step(batch)) == {"d_loss"}
+    assert {"d_loss", "d_real", "d_fake"} == set(d_step(batch))
     assert all(torch.equal(a, b) for a, b in zip(g0, snap(G))) and not all(torch.equal(a, b) for a, b in zip(d0, snap(D)))
     d1, g1 = snap(D), snap(G)
     assert set(g_step(batch)) == {"g_loss"}
     assert all(torch.equal(a, b) for a, b in zip(d1, snap(D))) and not all(torch.equal(a, b) for a, b in zip(g1, snap(G)))
     assert all(p.requires_grad for p in D.parameters())  # frozen only inside the step
     assert len(seen) == 2 and all(torch.equal(y, batch[1]) for y in seen)  # fakes for the real batch's labels
+    with pytest.raises(ValueError, match=r"\(images, labels\) batches; got Tensor"):
+        d_step(batch[0])
