@@ -34,11 +34,9 @@ import ganlib
 from ganlib.datasets.translation import crop_to_28, load_unpaired
 from ganlib.evaluation import metrics
 from ganlib.layers import dcgan_init
-from ganlib.papers.cyclegan import (CYCLE_WEIGHT, IDENTITY_WEIGHT, ImagePool, ResNetGenerator, cycle_loss,
-                                    generator_adversarial_loss, identity_loss)
+from ganlib.papers.cyclegan import CYCLE_WEIGHT, IDENTITY_WEIGHT, ImagePool, ResNetGenerator, cyclegan_steps
 from ganlib.papers.pix2pix import PatchDiscriminator
 from ganlib.schedules import linear_decay
-from ganlib.training import frozen
 
 from common import append_run, machine_line
 
@@ -88,30 +86,7 @@ def one_run(name: str, seed: int, args: argparse.Namespace, train, test, evaluat
     state = {"G": G, "D": D, "opt_g": opt_g, "opt_d": opt_d,
              "pool_a": ImagePool(50, seed=2 * seed + 1), "pool_b": ImagePool(50, seed=2 * seed + 2),
              "sched_g": linear_decay(opt_g, half, args.steps - half), "sched_d": linear_decay(opt_d, half, args.steps - half)}
-    lsgan = ganlib.AdversarialLoss("lsgan")
-
-    def d_step(batch):
-        real_a, real_b = batch
-        with torch.no_grad():
-            fake_b, fake_a = G["A2B"](real_a), G["B2A"](real_b)
-        loss_a = lsgan.discriminator(D["A"](real_a), D["A"](state["pool_a"](fake_a)))
-        loss_b = lsgan.discriminator(D["B"](real_b), D["B"](state["pool_b"](fake_b)))
-        opt_d.zero_grad(set_to_none=True)
-        (loss_a.total + loss_b.total).backward()
-        opt_d.step()
-        return {"d_A": loss_a.total, "d_B": loss_b.total}
-
-    def g_step(batch):
-        real_a, real_b = batch
-        fake_b, fake_a = G["A2B"](real_a), G["B2A"](real_b)
-        with frozen(D):
-            adversarial = generator_adversarial_loss(D["B"](fake_b)) + generator_adversarial_loss(D["A"](fake_a))
-        cycle = cycle_loss(G["B2A"](fake_b), real_a) + cycle_loss(G["A2B"](fake_a), real_b)
-        identity = identity_loss(G["A2B"](real_b), real_b) + identity_loss(G["B2A"](real_a), real_a)
-        opt_g.zero_grad(set_to_none=True)
-        (adversarial + cycle_weight * cycle + identity_weight * identity).backward()
-        opt_g.step()
-        return {"g_adv": adversarial, "cycle": cycle, "identity": identity}
+    d_step, g_step = cyclegan_steps(state, cycle_weight, identity_weight)
 
     n = min(len(train.a), len(train.b))
     batches = ganlib.Batches(train.a[:n], train.b[:n], batch_size=args.batch, seed=seed)

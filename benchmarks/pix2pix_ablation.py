@@ -35,8 +35,7 @@ import ganlib
 from ganlib.datasets.translation import TOP_ROWS, crop_to_28, load_paired
 from ganlib.evaluation import metrics
 from ganlib.layers import dcgan_init
-from ganlib.papers.pix2pix import L1_WEIGHT, PatchDiscriminator, UNetGenerator, halvings
-from ganlib.training import frozen
+from ganlib.papers.pix2pix import L1_WEIGHT, PatchDiscriminator, UNetGenerator, halvings, pix2pix_steps
 
 from common import append_run, machine_line
 
@@ -81,32 +80,8 @@ def one_run(name: str, seed: int, args: argparse.Namespace, train, test, evaluat
     D = PatchDiscriminator(2 if conditional else 1, width=args.width, n_layers=1).to(args.device).apply(dcgan_init)
     opt_g = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(0.5, 0.999))
-    loss = ganlib.AdversarialLoss("nonsaturating")
-
-    def judge(x, y):
-        return D(x, y) if conditional else D(y)
-
-    def d_step(batch):
-        x, y = batch
-        with torch.no_grad():
-            fake = G(x)
-        parts = loss.discriminator(judge(x, y), judge(x, fake))
-        opt_d.zero_grad(set_to_none=True)
-        (0.5 * parts.total).backward()
-        opt_d.step()
-        return {"d_loss": parts.total}
-
-    def g_step(batch):
-        x, y = batch
-        fake = G(x)
-        with frozen(D):
-            adversarial = loss.generator(judge(x, fake))
-        l1 = (fake - y).abs().mean()
-        opt_g.zero_grad(set_to_none=True)
-        (adv_weight * adversarial + l1_weight * l1).backward()
-        opt_g.step()
-        return {"g_adv": adversarial, "g_l1": l1}
-
+    d_step, g_step = pix2pix_steps(G, D, opt_g, opt_d, adv_weight=adv_weight, l1_weight=l1_weight,
+                                   conditional=conditional)
     state = {"G": G, "D": D, "opt_g": opt_g, "opt_d": opt_d}
     batches = ganlib.Batches(train.inputs, train.targets, batch_size=args.batch, seed=seed)
     trainer = ganlib.Trainer(state, d_step, g_step, batches, progress=False)

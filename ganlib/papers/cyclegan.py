@@ -20,7 +20,8 @@ import torch
 from torch import Tensor, nn
 
 from ..layers import check_norm, norm_layer, uses_bias
-from ..losses import LSGAN_TARGETS, l1_loss
+from ..losses import LSGAN_TARGETS, AdversarialLoss, l1_loss
+from ..training import StepFn, frozen
 from ..validate import check_image_shape, check_positive, check_same_shape
 from .pix2pix import halvings
 
@@ -182,3 +183,44 @@ def identity_loss(same: Tensor, real: Tensor) -> Tensor:
     """
     check_same_shape(same, real, "identity_loss")
     return l1_loss(same, real)
+
+
+def cyclegan_steps(
+    state: dict[str, Any], cycle_weight: float = CYCLE_WEIGHT, identity_weight: float = IDENTITY_WEIGHT,
+) -> tuple[StepFn, StepFn]:
+    """Lesson 06's discriminator and generator steps for :class:`ganlib.Trainer`, on ``(a, b)`` batches.
+
+    ``state`` is the Trainer's state: ``G`` an ``nn.ModuleDict`` with ``"A2B"`` (the paper's G) and ``"B2A"``
+    (its F), ``D`` one with ``"A"`` and ``"B"``, the optimisers ``opt_g`` and ``opt_d`` (one for each pair) and
+    the pools ``pool_a`` and ``pool_b`` (:class:`ImagePool`). The discriminators take the least-squares loss
+    on real images against pooled fakes; the generators minimise the adversarial loss plus ``cycle_weight``
+    times the cycle loss plus ``identity_weight`` times the identity loss. The lesson writes these steps
+    out; ``scripts/pretrain.py`` uses this copy.
+    """
+    G, D, opt_g, opt_d = state["G"], state["D"], state["opt_g"], state["opt_d"]
+    lsgan = AdversarialLoss("lsgan")
+
+    def d_step(batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
+        real_a, real_b = batch
+        with torch.no_grad():
+            fake_b, fake_a = G["A2B"](real_a), G["B2A"](real_b)
+        loss_a = lsgan.discriminator(D["A"](real_a), D["A"](state["pool_a"](fake_a)))
+        loss_b = lsgan.discriminator(D["B"](real_b), D["B"](state["pool_b"](fake_b)))
+        opt_d.zero_grad(set_to_none=True)
+        (loss_a.total + loss_b.total).backward()
+        opt_d.step()
+        return {"d_A": loss_a.total, "d_B": loss_b.total}
+
+    def g_step(batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
+        real_a, real_b = batch
+        fake_b, fake_a = G["A2B"](real_a), G["B2A"](real_b)
+        with frozen(D):
+            adversarial = generator_adversarial_loss(D["B"](fake_b)) + generator_adversarial_loss(D["A"](fake_a))
+        cycle = cycle_loss(G["B2A"](fake_b), real_a) + cycle_loss(G["A2B"](fake_a), real_b)
+        identity = identity_loss(G["A2B"](real_b), real_b) + identity_loss(G["B2A"](real_a), real_a)
+        opt_g.zero_grad(set_to_none=True)
+        (adversarial + cycle_weight * cycle + identity_weight * identity).backward()
+        opt_g.step()
+        return {"g_adv": adversarial, "cycle": cycle, "identity": identity}
+
+    return d_step, g_step

@@ -20,7 +20,9 @@ import torch
 from torch import Tensor, nn
 
 from ..layers import check_norm, norm_layer, uses_bias
+from ..losses import AdversarialLoss
 from ..shapes import conv_output_size
+from ..training import StepFn, frozen
 from ..validate import check_image_shape, check_positive
 
 L1_WEIGHT = 100.0  # Pix2Pix: λ for the L1 term
@@ -198,3 +200,44 @@ class PatchDiscriminator(nn.Module):
             raise ValueError(f"{owner} with n_layers={self.n_layers} needs images of at least {self.min_size} x "
                              f"{self.min_size} pixels; got {tuple(x.shape[2:])}. Use fewer layers or larger images.")
         return self.net(x)
+
+
+# -- the training steps (lesson 05) ------------------------------------------------------------------
+def pix2pix_steps(
+    G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, *,
+    adv_weight: float = 1.0, l1_weight: float = L1_WEIGHT, conditional: bool = True,
+) -> tuple[StepFn, StepFn]:
+    """Lesson 05's discriminator and generator steps for :class:`ganlib.Trainer`, on ``(inputs, targets)`` batches.
+
+    D scores the real pair ``(x, y)`` against ``(x, G(x))`` with the non-saturating loss, its loss halved as in
+    the paper; G minimises ``adv_weight · L_cGAN + l1_weight · L1``. ``conditional=False`` is the paper's
+    "L1 + GAN" arm: D sees the output alone (build it with ``c_out`` input channels). The lesson writes these
+    steps out; ``scripts/pretrain.py`` uses this copy.
+    """
+    loss = AdversarialLoss("nonsaturating")
+
+    def judge(x: Tensor, y: Tensor) -> Tensor:
+        return D(x, y) if conditional else D(y)
+
+    def d_step(batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
+        x, y = batch
+        with torch.no_grad():
+            fake = G(x)
+        parts = loss.discriminator(judge(x, y), judge(x, fake))
+        opt_d.zero_grad(set_to_none=True)
+        (0.5 * parts.total).backward()  # halved, as in the paper
+        opt_d.step()
+        return {"d_loss": parts.total}
+
+    def g_step(batch: tuple[Tensor, Tensor]) -> dict[str, Tensor]:
+        x, y = batch
+        fake = G(x)
+        with frozen(D):
+            adversarial = loss.generator(judge(x, fake))
+        l1 = (fake - y).abs().mean()
+        opt_g.zero_grad(set_to_none=True)
+        (adv_weight * adversarial + l1_weight * l1).backward()
+        opt_g.step()
+        return {"g_adv": adversarial, "g_l1": l1}
+
+    return d_step, g_step

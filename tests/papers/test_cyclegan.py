@@ -11,7 +11,8 @@ from torch import nn
 from ganlib.layers import dcgan_init
 from ganlib.losses import AdversarialLoss
 from ganlib.papers.cyclegan import (CYCLE_WEIGHT, IDENTITY_WEIGHT, ImagePool, ResidualBlock, ResNetGenerator,
-                                    cycle_loss, generator_adversarial_loss, identity_loss)
+                                    cycle_loss, cyclegan_steps, generator_adversarial_loss, identity_loss)
+from ganlib.papers.pix2pix import PatchDiscriminator
 from ganlib.utils import count_parameters
 
 
@@ -308,3 +309,56 @@ def test_resnet_generator_accepts_dcgan_init():
     assert all(c.bias is None or c.bias.abs().sum() == 0 for c in convs)
     weights = torch.cat([c.weight.detach().flatten() for c in convs])
     assert abs(float(weights.std()) - 0.02) < 0.002
+
+
+# -- the training steps ------------------------------------------------------------------------------
+def _cyclegan_state():
+    torch.manual_seed(0)
+    G = nn.ModuleDict({k: ResNetGenerator(1, 1, 8, width=4, n_blocks=1).apply(dcgan_init) for k in ("A2B", "B2A")})
+    D = nn.ModuleDict({k: PatchDiscriminator(1, width=4, n_layers=1, norm="instance").apply(dcgan_init)
+                       for k in ("A", "B")})
+    return {"G": G, "D": D, "opt_g": torch.optim.SGD(G.parameters(), lr=0.1),
+            "opt_d": torch.optim.SGD(D.parameters(), lr=0.1), "pool_a": ImagePool(4, seed=1),
+            "pool_b": ImagePool(4, seed=2)}
+
+
+def _after_sgd(model, loss):
+    grads = torch.autograd.grad(loss, list(model.parameters()))
+    return [p.detach() - 0.1 * g for p, g in zip(model.parameters(), grads)]
+
+
+@pytest.mark.parametrize("cycle_weight, identity_weight", [(CYCLE_WEIGHT, IDENTITY_WEIGHT), (0.0, IDENTITY_WEIGHT),
+                                                           (CYCLE_WEIGHT, 0.0), (1.5, 2.5)])
+def test_cyclegan_generator_step_adds_the_three_terms_with_their_weights(cycle_weight, identity_weight):
+    state = _cyclegan_state()
+    G, D = state["G"], state["D"]
+    a, b = torch.rand(3, 1, 8, 8) * 2 - 1, torch.rand(3, 1, 8, 8) * 2 - 1
+    fake_b, fake_a = G["A2B"](a), G["B2A"](b)
+    adversarial = ((D["B"](fake_b) - 1) ** 2).mean() + ((D["A"](fake_a) - 1) ** 2).mean()   # no ½ (the paper's code)
+    cycle = (G["B2A"](fake_b) - a).abs().mean() + (G["A2B"](fake_a) - b).abs().mean()
+    identity = (G["A2B"](b) - b).abs().mean() + (G["B2A"](a) - a).abs().mean()
+    expected = _after_sgd(G, adversarial + cycle_weight * cycle + identity_weight * identity)
+    d_before = [p.detach().clone() for p in D.parameters()]
+    logged = cyclegan_steps(state, cycle_weight, identity_weight)[1]((a, b))
+    assert torch.isclose(logged["g_adv"], adversarial.detach()) and torch.isclose(logged["cycle"], cycle.detach())
+    assert torch.isclose(logged["identity"], identity.detach())                # logged even with weight 0
+    assert all(torch.allclose(p, e, atol=1e-6) for p, e in zip(G.parameters(), expected))
+    assert all(torch.equal(p, q) for p, q in zip(D.parameters(), d_before)) and all(p.requires_grad for p in D.parameters())
+
+
+def test_cyclegan_discriminator_step_scores_pooled_fakes_with_the_halved_least_squares_loss():
+    state, reference = _cyclegan_state(), _cyclegan_state()
+    G, D = reference["G"], reference["D"]
+    a, b = torch.rand(3, 1, 8, 8) * 2 - 1, torch.rand(3, 1, 8, 8) * 2 - 1
+    with torch.no_grad():
+        fake_b, fake_a = G["A2B"](a), G["B2A"](b)
+    fake_a, fake_b = reference["pool_a"](fake_a), reference["pool_b"](fake_b)   # the pools' first draws
+    halved = lambda real, fake: 0.5 * (((real - 1) ** 2).mean() + (fake ** 2).mean())
+    loss_a, loss_b = halved(D["A"](a), D["A"](fake_a)), halved(D["B"](b), D["B"](fake_b))
+    expected = _after_sgd(D, loss_a + loss_b)
+    g_before = [p.detach().clone() for p in state["G"].parameters()]
+    logged = cyclegan_steps(state)[0]((a, b))
+    assert torch.isclose(logged["d_A"], loss_a.detach()) and torch.isclose(logged["d_B"], loss_b.detach())
+    assert all(torch.allclose(p, e, atol=1e-6) for p, e in zip(state["D"].parameters(), expected))
+    assert all(torch.equal(p, q) for p, q in zip(state["G"].parameters(), g_before))
+    assert len(state["pool_a"].images) == len(state["pool_b"].images) == 3       # the fakes went through the pools

@@ -14,7 +14,7 @@ from torch import nn
 from ganlib.layers import dcgan_init
 from ganlib.losses import AdversarialLoss
 from ganlib.papers.pix2pix import (L1_WEIGHT, MAX_WIDTH_FACTOR, PatchDiscriminator, UNetDown, UNetGenerator, UNetUp,
-                                   halvings)
+                                   halvings, pix2pix_steps)
 from ganlib.shapes import conv_output_size, format_receptive_field, measure_receptive_field, receptive_field, \
     receptive_field_steps
 from ganlib.utils import count_parameters
@@ -266,3 +266,60 @@ def test_pix2pix_models_accept_dcgan_init():
         assert all(c.bias is None or c.bias.abs().sum() == 0 for c in convs)
         weights = torch.cat([c.weight.detach().flatten() for c in convs])
         assert abs(float(weights.std()) - 0.02) < 0.002
+
+
+# -- the training steps ------------------------------------------------------------------------------
+def _pix2pix_pair(conditional=True):
+    torch.manual_seed(0)
+    G = UNetGenerator(1, 1, 8, 3, width=4).apply(dcgan_init)
+    D = PatchDiscriminator(in_channels=2 if conditional else 1, width=4, n_layers=1).apply(dcgan_init)
+    return G, D
+
+
+def _after_sgd(model, loss):
+    """The weights one SGD step of rate 0.1 on ``loss`` would give (the model itself unchanged)."""
+    grads = torch.autograd.grad(loss, list(model.parameters()))
+    return [p.detach() - 0.1 * g for p, g in zip(model.parameters(), grads)]
+
+
+@pytest.mark.parametrize("adv_weight, l1_weight", [(1.0, L1_WEIGHT), (0.0, L1_WEIGHT), (1.0, 0.0), (0.5, 3.0)])
+def test_pix2pix_steps_follow_the_paper_objective(adv_weight, l1_weight):
+    G, D = _pix2pix_pair()
+    opt_g, opt_d = torch.optim.SGD(G.parameters(), lr=0.1), torch.optim.SGD(D.parameters(), lr=0.1)
+    d_step, g_step = pix2pix_steps(G, D, opt_g, opt_d, adv_weight=adv_weight, l1_weight=l1_weight)
+    x, y = torch.rand(4, 1, 8, 8) * 2 - 1, torch.rand(4, 1, 8, 8) * 2 - 1
+    bce = nn.functional.binary_cross_entropy_with_logits
+
+    torch.manual_seed(1)                              # the same dropout masks for the expectation ...
+    with torch.no_grad():
+        fake = G(x)
+    real_s, fake_s = D(x, y), D(x, fake)
+    d_total = bce(real_s, torch.ones_like(real_s)) + bce(fake_s, torch.zeros_like(fake_s))
+    expected_d = _after_sgd(D, 0.5 * d_total)         # D's loss halved, as in the paper
+    torch.manual_seed(1)                              # ... and for the step
+    logged = d_step((x, y))
+    assert torch.isclose(logged["d_loss"], d_total.detach())
+    assert all(torch.allclose(p, e, atol=1e-6) for p, e in zip(D.parameters(), expected_d))
+
+    torch.manual_seed(2)
+    fake = G(x)
+    scores = D(x, fake)
+    adversarial, l1 = bce(scores, torch.ones_like(scores)), (fake - y).abs().mean()
+    expected_g = _after_sgd(G, adv_weight * adversarial + l1_weight * l1)
+    d_before = [p.detach().clone() for p in D.parameters()]
+    torch.manual_seed(2)
+    logged = g_step((x, y))
+    assert torch.isclose(logged["g_adv"], adversarial.detach()) and torch.isclose(logged["g_l1"], l1.detach())
+    assert all(torch.allclose(p, e, atol=1e-6) for p, e in zip(G.parameters(), expected_g))
+    assert all(torch.equal(p, b) for p, b in zip(D.parameters(), d_before))   # the generator step leaves D alone
+    assert all(p.requires_grad for p in D.parameters())                        # ... and unfrozen
+
+
+def test_pix2pix_steps_unconditional_discriminator_sees_the_output_alone():
+    G, D = _pix2pix_pair(conditional=False)           # 1 input channel: a pair would not fit
+    opt_g, opt_d = torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters())
+    d_step, g_step = pix2pix_steps(G, D, opt_g, opt_d, conditional=False)
+    batch = (torch.rand(2, 1, 8, 8), torch.rand(2, 1, 8, 8))
+    assert set(d_step(batch)) == {"d_loss"} and set(g_step(batch)) == {"g_adv", "g_l1"}
+    with pytest.raises((ValueError, RuntimeError)):
+        pix2pix_steps(G, D, opt_g, opt_d, conditional=True)[0](batch)
