@@ -2,7 +2,10 @@
 
     python scripts/pretrain.py 02_dcgan                 # lesson 02's cpu recipe, 12,000 steps (14.5 min on 2 cores)
     python scripts/pretrain.py 02_dcgan --steps 500     # a shorter run (the tests use one)
-    python scripts/pretrain.py 05_pix2pix               # lesson 05's L1 + cGAN model, 8,000 steps
+    python scripts/pretrain.py 05_pix2pix               # lesson 05's L1 + cGAN model, 8,000 steps (7.8 min)
+
+Lessons and steps: 01_mlp_gan 30,000, 02_dcgan 12,000, 03_cgan 12,000, 05_pix2pix 8,000, 06_cyclegan 3,500;
+``benchmarks/README.md`` has each run's minutes and scores.
 
 One lesson per call, so the runs can be spread over several sittings. Seeded, and resumable: the run
 checkpoints to ``outputs/pretrain/<lesson>.pt`` every 500 steps and on Ctrl-C, and a second call with the same
