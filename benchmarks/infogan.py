@@ -42,7 +42,6 @@ import ganlib
 from ganlib.evaluation import metrics
 from ganlib.layers import dcgan_init
 from ganlib.papers import infogan as ig
-from ganlib.training import frozen
 
 from common import append_run, machine_line
 
@@ -68,40 +67,6 @@ VARIANTS = {
     "lr1e-3-gauss-z": replace(BASE, lr_d=1e-3, uniform_z=False),
     "cont0.1": replace(BASE, cont_weight=0.1),
 }
-
-
-def infogan_steps(G, D, opt_g, opt_d, r: Recipe, z_dim: int):
-    """Lesson 07's two steps (written out there): D and Q learn on real and fake, G on fake."""
-    loss = ganlib.AdversarialLoss("nonsaturating")
-
-    def fakes(n, device):
-        codes = ig.sample_codes(n, device=device)
-        z = ig.sample_z(n, z_dim, device) if r.uniform_z else torch.randn(n, z_dim, device=device)
-        return G(z, *codes), codes
-
-    def d_step(real):
-        with torch.no_grad():
-            fake, codes = fakes(len(real), real.device)
-        on_fake = D(fake)
-        parts = loss.discriminator(D(real).logits, on_fake.logits)
-        info = ig.info_loss(on_fake, codes, r.cat_weight, r.cont_weight)
-        opt_d.zero_grad(set_to_none=True)
-        (parts.total + info.total).backward()
-        opt_d.step()
-        return {"d_loss": parts.total, "info_cat": info.cat}
-
-    def g_step(real):
-        fake, codes = fakes(len(real), real.device)
-        with frozen(D):
-            on_fake = D(fake)
-            info = ig.info_loss(on_fake, codes, r.cat_weight, r.cont_weight)
-            g_loss = loss.generator(on_fake.logits)
-        opt_g.zero_grad(set_to_none=True)
-        (g_loss + info.total).backward()
-        opt_g.step()
-        return {"g_loss": g_loss}
-
-    return d_step, g_step
 
 
 def score(G, D, z_dim: int, n: int, evaluator, test_images, test_labels, device, uniform_z: bool = False) -> dict:
@@ -130,7 +95,8 @@ def one_run(name: str, seed: int, args: argparse.Namespace) -> dict:
     D = ig.InfoGANDiscriminator(width=r.width, hidden=r.hidden).to(device).apply(dcgan_init)
     opt_g = torch.optim.Adam(G.parameters(), lr=r.lr_g, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=r.lr_d, betas=(0.5, 0.999))
-    trainer = ganlib.Trainer(dict(G=G, D=D, opt_g=opt_g, opt_d=opt_d), *infogan_steps(G, D, opt_g, opt_d, r, ig.Z_DIM),
+    steps = ig.infogan_steps(G, D, opt_g, opt_d, cat_weight=r.cat_weight, cont_weight=r.cont_weight, uniform_z=r.uniform_z)
+    trainer = ganlib.Trainer(dict(G=G, D=D, opt_g=opt_g, opt_d=opt_d), *steps,
                              ganlib.Batches(images, batch_size=r.batch, seed=seed), progress=False)
     scores, clock = [], 0.0
     for target in range(args.every, args.steps + 1, args.every):

@@ -4,7 +4,8 @@
     python scripts/pretrain.py 02_dcgan --steps 500     # a shorter run (the tests use one)
     python scripts/pretrain.py 05_pix2pix               # lesson 05's L1 + cGAN model, 8,000 steps (7.8 min)
 
-Lessons and steps: 01_mlp_gan 30,000, 02_dcgan 12,000, 03_cgan 12,000, 05_pix2pix 8,000, 06_cyclegan 3,500;
+Lessons and steps: 01_mlp_gan 30,000, 02_dcgan 12,000, 03_cgan 12,000, 05_pix2pix 8,000, 06_cyclegan 3,500,
+07_infogan 15,000;
 ``benchmarks/README.md`` has each run's minutes and scores.
 
 One lesson per call, so the runs can be spread over several sittings. Seeded, and resumable: the run
@@ -21,7 +22,9 @@ row for the table in ``benchmarks/README.md``:
 * 05_pix2pix (the L1 + cGAN model, the paper's): PSNR, SSIM, the share of outputs read as the target's
   digit and the outputs' classifier-FID, on all 10,000 test pairs;
 * 06_cyclegan (both generators): PSNR, SSIM and the share of digits kept, each direction, on all 5,000 test
-  images of each domain.
+  images of each domain;
+* 07_infogan: the categories as digits (under the best matching) on 10,000 samples from the prior, their
+  classifier-FID and coverage, and how each continuous code correlates with stroke width and slant.
 
 Each recipe is the lesson's own `cpu` recipe; only the step count is larger (and 05 trains on the whole
 training split, as `full` mode does, not the lesson's 20,000 pairs, so that 20 times the steps do not
@@ -46,6 +49,7 @@ from ganlib.layers import dcgan_init
 from ganlib.papers.cgan import ConditionalDiscriminator, ConditionalGenerator
 from ganlib.papers.cyclegan import ImagePool, ResNetGenerator, cyclegan_steps
 from ganlib.papers.dcgan import DCGANDiscriminator, DCGANGenerator
+from ganlib.papers import infogan as ig
 from ganlib.papers.gan import MLPDiscriminator, MLPGenerator
 from ganlib.papers.pix2pix import PatchDiscriminator, UNetGenerator, pix2pix_steps
 from ganlib.pretrained import PRETRAINED_DIR, load_pretrained, save_pretrained
@@ -70,11 +74,12 @@ class Recipe:
     steps_for: Callable[[dict], tuple[Callable, Callable]]
     score: Callable[[nn.Module, int | None], dict[str, Any]]
     cells: Callable[[dict[str, Any]], str]
-    lr: float
+    lr: float            # Adam's learning rate for G, and for D unless lr_d is given
     batch_size: int
     steps: int
     lesson_steps: int    # the lesson's own cpu run, for comparison
     betas: tuple[float, float] = (0.5, 0.999)
+    lr_d: float | None = None
     extras: Callable[[dict, int], dict] = field(default=lambda state, steps: {})
     int8: bool = False   # store 8-bit weights (float32 would be over 2 MB)
 
@@ -129,6 +134,34 @@ def _mnist(labels: bool) -> Callable[[], tuple[torch.Tensor, ...]]:
         images, digit_labels = ganlib.load_mnist()
         return (images, digit_labels) if labels else (images,)
     return data
+
+
+# -- InfoGAN (lesson 07) ---------------------------------------------------------------------------------
+def _infogan() -> tuple[nn.Module, nn.Module]:
+    G = ig.InfoGANGenerator(ig.Z_DIM, width=32, hidden=512).apply(dcgan_init)
+    D = ig.InfoGANDiscriminator(width=32, hidden=512).apply(dcgan_init)
+    return G, D
+
+
+def _infogan_score(G: nn.Module, n: int | None) -> dict[str, Any]:
+    n = n or 10_000
+    evaluator = metrics.default_evaluator()
+    gen = torch.Generator().manual_seed(12345)
+    z, codes = ig.sample_z(n, G.z_dim, generator=gen), ig.sample_codes(n, G.n_cat, G.n_cont, generator=gen)
+    samples = ganlib.generate(G, z, *codes)
+    accuracy, digit_of = ig.cluster_accuracy(codes.cat, evaluator.predict(samples))
+    cov = metrics.coverage(samples, evaluator)
+    return {"category_accuracy": round(accuracy, 4), "digit_of_category": digit_of,
+            "fid": round(float(metrics.classifier_fid(samples, evaluator)), 2), "fid_samples": n,
+            "digits_covered": cov.digits_covered,
+            "code_correlations": {k: round(v, 3) for k, v in ig.code_correlations(G, 500).items()}}
+
+
+def _infogan_cells(s: dict[str, Any]) -> str:
+    r = s["code_correlations"]
+    codes = ", ".join(f"code {j}: width r {r[f'c{j}_width']:+.2f}, slant r {r[f'c{j}_slant']:+.2f}" for j in (1, 2))
+    return (f"categories as digits {s['category_accuracy']:.1%}, FID {s['fid']:.1f}, {s['digits_covered']}/10 digits; "
+            f"{codes}")
 
 
 # -- translation (lessons 05 and 06) -------------------------------------------------------------------
@@ -211,6 +244,10 @@ RECIPES = {
     "06_cyclegan": Recipe(_cyclegan, 'nn.ModuleDict({"A2B": G, "B2A": F}), each ResNetGenerator(1, 1, 32, width=16, '
                           'n_blocks=3)', _cyclegan_data, cyclegan_steps, _cyclegan_score, _cyclegan_cells, lr=2e-4,
                           batch_size=16, steps=3_500, lesson_steps=350, extras=_cyclegan_extras, int8=True),
+    "07_infogan": Recipe(_infogan, "InfoGANGenerator(62, width=32, hidden=512)", _mnist(False),
+                         lambda s: ig.infogan_steps(s["G"], s["D"], s["opt_g"], s["opt_d"]), _infogan_score,
+                         _infogan_cells, lr=ig.LR_G, lr_d=ig.LR_D, batch_size=64, steps=15_000, lesson_steps=3_000,
+                         int8=True),
 }
 
 
@@ -236,7 +273,7 @@ def train(lesson: str, steps: int, seed: int, checkpoint: Path, fresh: bool) -> 
     ganlib.seed_everything(seed)
     G, D = recipe.build()
     opt_g = torch.optim.Adam(G.parameters(), lr=recipe.lr, betas=recipe.betas)
-    opt_d = torch.optim.Adam(D.parameters(), lr=recipe.lr, betas=recipe.betas)
+    opt_d = torch.optim.Adam(D.parameters(), lr=recipe.lr_d or recipe.lr, betas=recipe.betas)
     state = dict(G=G, D=D, opt_g=opt_g, opt_d=opt_d)
     state.update(recipe.extras(state, steps))
     batches = ganlib.Batches(*recipe.data(), batch_size=recipe.batch_size, seed=seed)

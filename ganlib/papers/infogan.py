@@ -47,8 +47,10 @@ import torch.nn.functional as F
 from scipy.optimize import linear_sum_assignment
 from torch import Tensor, nn
 
+from ..losses import AdversarialLoss
 from ..plotting import show_images
 from ..sampling import generate
+from ..training import StepFn, frozen
 from ..validate import check_image_batch, check_image_shape, check_labels, check_noise, check_positive
 from ..widgets import _with_fallback
 
@@ -200,6 +202,50 @@ def info_loss(scores: InfoGANScores, codes: Codes, cat_weight: float = CAT_WEIGH
     cat = F.cross_entropy(scores.cat_logits, codes.cat)
     cont = 0.5 * (codes.cont - scores.cont_mean).pow(2).sum(dim=1).mean() if codes.cont.shape[1] else cat.new_zeros(())
     return InfoLoss(cat_weight * cat + cont_weight * cont, cat, cont)
+
+
+def infogan_steps(
+    G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, *,
+    cat_weight: float = CAT_WEIGHT, cont_weight: float = CONT_WEIGHT, uniform_z: bool = True,
+) -> tuple[StepFn, StepFn]:
+    """Lesson 07's discriminator and generator steps for :class:`ganlib.Trainer`, on batches of real images.
+
+    Each step draws codes from the prior (:func:`sample_codes`) and noise (:func:`sample_z`, uniform in
+    [-1, 1] as in the official code; ``uniform_z=False``: N(0, 1)). D (with Q, its second head) minimises
+    the non-saturating loss on real against fake plus :func:`info_loss` on the fakes; G minimises its
+    non-saturating loss plus the same information term. The lesson writes these steps out;
+    ``scripts/pretrain.py`` and ``benchmarks/infogan.py`` use this copy.
+    """
+    loss = AdversarialLoss("nonsaturating")
+
+    def fakes(n: int, device: torch.device) -> tuple[Tensor, Codes]:
+        codes = sample_codes(n, G.n_cat, G.n_cont, device=device)
+        z = sample_z(n, G.z_dim, device) if uniform_z else torch.randn(n, G.z_dim, device=device)
+        return G(z, *codes), codes
+
+    def d_step(real: Tensor) -> dict[str, Tensor]:
+        with torch.no_grad():
+            fake, codes = fakes(len(real), real.device)
+        on_fake = D(fake)
+        parts = loss.discriminator(D(real).logits, on_fake.logits)
+        info = info_loss(on_fake, codes, cat_weight, cont_weight)
+        opt_d.zero_grad(set_to_none=True)
+        (parts.total + info.total).backward()
+        opt_d.step()
+        return {"d_loss": parts.total, "info_cat": info.cat}
+
+    def g_step(real: Tensor) -> dict[str, Tensor]:
+        fake, codes = fakes(len(real), real.device)
+        with frozen(D):
+            on_fake = D(fake)
+            info = info_loss(on_fake, codes, cat_weight, cont_weight)
+            g_loss = loss.generator(on_fake.logits)
+        opt_g.zero_grad(set_to_none=True)
+        (g_loss + info.total).backward()
+        opt_g.step()
+        return {"g_loss": g_loss}
+
+    return d_step, g_step
 
 
 def mutual_information_bound(cat_ce: float, n_cat: int = N_CAT) -> float:

@@ -236,3 +236,48 @@ def test_code_correlations_see_a_controlling_code_and_not_the_others():
     assert set(r) == {f"{s}_{m}" for s in ("c1", "c2", "z1", "z2") for m in ("width", "slant")}
     assert r["c1_slant"] == pytest.approx(1.0, abs=0.02)
     assert r["c2_slant"] == 0.0 and r["z1_slant"] == 0.0 and r["z2_width"] == 0.0  # flat curves
+
+
+# -- the training steps ------------------------------------------------------------------------------
+def _after_sgd(model, loss):
+    grads = torch.autograd.grad(loss, [p for p in model.parameters()], allow_unused=True)
+    return [p.detach() - 0.1 * (g if g is not None else 0) for p, g in zip(model.parameters(), grads)]
+
+
+@pytest.mark.parametrize("cat_weight, cont_weight", [(ig.CAT_WEIGHT, ig.CONT_WEIGHT), (0.0, 0.0), (2.0, 0.1)])
+def test_infogan_steps_add_the_information_term_to_both_players(cat_weight, cont_weight):
+    torch.manual_seed(0)
+    G = ig.InfoGANGenerator(8, width=4, hidden=16).apply(dcgan_init)
+    D = ig.InfoGANDiscriminator(width=4, hidden=16).apply(dcgan_init)
+    opt_g, opt_d = torch.optim.SGD(G.parameters(), lr=0.1), torch.optim.SGD(D.parameters(), lr=0.1)
+    d_step, g_step = ig.infogan_steps(G, D, opt_g, opt_d, cat_weight=cat_weight, cont_weight=cont_weight)
+    real = torch.rand(6, 1, 28, 28) * 2 - 1
+    bce = F.binary_cross_entropy_with_logits
+
+    def drawn():                                        # what a step draws: codes first, then uniform noise
+        codes = ig.sample_codes(6, device="cpu")
+        return ig.sample_z(6, 8, "cpu"), codes
+
+    torch.manual_seed(1)
+    z, codes = drawn()
+    with torch.no_grad():
+        fake = G(z, *codes)
+    on_fake, on_real = D(fake), D(real)
+    info = ig.info_loss(on_fake, codes, cat_weight, cont_weight)
+    d_total = bce(on_real.logits, torch.ones(6)) + bce(on_fake.logits, torch.zeros(6))
+    expected_d = _after_sgd(D, d_total + info.total)
+    torch.manual_seed(1)
+    logged = d_step(real)
+    assert torch.isclose(logged["d_loss"], d_total.detach()) and torch.isclose(logged["info_cat"], info.cat.detach())
+    assert all(torch.allclose(p, e, atol=1e-6) for p, e in zip(D.parameters(), expected_d))
+
+    torch.manual_seed(2)
+    z, codes = drawn()
+    on_fake = D(G(z, *codes))
+    g_loss = bce(on_fake.logits, torch.ones(6))
+    expected_g = _after_sgd(G, g_loss + ig.info_loss(on_fake, codes, cat_weight, cont_weight).total)
+    d_before = [p.detach().clone() for p in D.parameters()]
+    torch.manual_seed(2)
+    assert torch.isclose(g_step(real)["g_loss"], g_loss.detach())
+    assert all(torch.allclose(p, e, atol=1e-6) for p, e in zip(G.parameters(), expected_g))
+    assert all(torch.equal(p, q) for p, q in zip(D.parameters(), d_before)) and all(p.requires_grad for p in D.parameters())
