@@ -57,9 +57,8 @@ from scipy.stats import spearmanr
 import ganlib
 from ganlib.evaluation import callbacks, metrics
 from ganlib.layers import dcgan_init
-from ganlib.losses import gradient_penalty
 from ganlib.papers.dcgan import DCGANDiscriminator, DCGANGenerator
-from ganlib.papers.wgan import CLIP, GP_WEIGHT, clip_weights, spectral_normalize
+from ganlib.papers.wgan import CLIP, GP_WEIGHT, spectral_normalize, wgan_critic_step
 from ganlib.training import Callback
 from ganlib.utils import smooth
 
@@ -151,28 +150,6 @@ class Timed(Callback):
         self._time(self.inner.on_end, trainer)
 
 
-def wgan_critic_step(G, D, opt_d, z_dim: int, clip: float | None, gp_weight: float):
-    """Lesson 04's critic step; ``clip`` and ``gp_weight`` say which constraint acts (none: spectral norm)."""
-
-    def d_step(real):
-        with torch.no_grad():
-            fake = G(ganlib.sample_noise(len(real), z_dim, real.device))
-        w_estimate = D(real).mean() - D(fake).mean()
-        loss, logs = -w_estimate, {}
-        if gp_weight:
-            gp = gradient_penalty(D, real, fake)
-            loss = loss + gp_weight * gp
-            logs["gp"] = gp
-        opt_d.zero_grad(set_to_none=True)
-        loss.backward()
-        opt_d.step()
-        if clip is not None:
-            clip_weights(D, clip)
-        return {"critic_loss": loss, "w_estimate": w_estimate, **logs}
-
-    return d_step
-
-
 def tracked_at_fid(history, name: str, window: int) -> list[tuple[int, float, float]]:
     """(step, mean of ``name`` over the ``window`` logged steps up to it, FID) at each FID step after 0."""
     steps, values = history[name]
@@ -207,7 +184,7 @@ def one_run(name: str, seed: int, args: argparse.Namespace, images: torch.Tensor
     loss = ganlib.AdversarialLoss(change.get("loss", "wasserstein"))
     d_step, g_step = ganlib.gan_steps(G, D, opt_g, opt_d, loss, z_dim)
     if loss.mode == "wasserstein":
-        d_step = wgan_critic_step(G, D, opt_d, z_dim, change.get("clip"), change.get("gp_weight", 0.0))
+        d_step = wgan_critic_step(G, D, opt_d, z_dim, clip=change.get("clip"), gp_weight=change.get("gp_weight", 0.0))
     tracked = "w_estimate" if loss.mode == "wasserstein" else "d_loss"
     fid = Timed(callbacks.FIDCallback(every=args.fid_every, n=args.fid_samples, z_dim=z_dim, evaluator=evaluator))
     trainer = ganlib.Trainer(dict(G=G, D=D, opt_g=opt_g, opt_d=opt_d), d_step, g_step,

@@ -4,8 +4,8 @@
     python scripts/pretrain.py 02_dcgan --steps 500     # a shorter run (the tests use one)
     python scripts/pretrain.py 05_pix2pix               # lesson 05's L1 + cGAN model, 8,000 steps (7.8 min)
 
-Lessons and steps: 01_mlp_gan 30,000, 02_dcgan 12,000, 03_cgan 12,000, 05_pix2pix 8,000, 06_cyclegan 3,500,
-07_infogan 15,000;
+Lessons and steps: 01_mlp_gan 30,000, 02_dcgan 12,000, 03_cgan 12,000, 04_wgan 5,000 (25,000 critic steps),
+05_pix2pix 8,000, 06_cyclegan 3,500, 07_infogan 15,000;
 ``benchmarks/README.md`` has each run's minutes and scores.
 
 One lesson per call, so the runs can be spread over several sittings. Seeded, and resumable: the run
@@ -19,6 +19,7 @@ row for the table in ``benchmarks/README.md``:
 * 01_mlp_gan, 02_dcgan: classifier-FID and digit coverage on 10,000 fresh samples;
 * 03_cgan (the embedding generator trained against the projection discriminator, the last of lesson 03's
   four models): the same, every digit asked for equally often, and label accuracy;
+* 04_wgan (WGAN-GP, five critic steps per generator step): classifier-FID and coverage, as 01 and 02;
 * 05_pix2pix (the L1 + cGAN model, the paper's): PSNR, SSIM, the share of outputs read as the target's
   digit and the outputs' classifier-FID, on all 10,000 test pairs;
 * 06_cyclegan (both generators): PSNR, SSIM and the share of digits kept, each direction, on all 5,000 test
@@ -51,6 +52,7 @@ from ganlib.papers.cyclegan import ImagePool, ResNetGenerator, cyclegan_steps
 from ganlib.papers.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganlib.papers import infogan as ig
 from ganlib.papers.gan import MLPDiscriminator, MLPGenerator
+from ganlib.papers.wgan import GP_WEIGHT, wgan_critic_step
 from ganlib.papers.pix2pix import PatchDiscriminator, UNetGenerator, pix2pix_steps
 from ganlib.pretrained import PRETRAINED_DIR, load_pretrained, save_pretrained
 from ganlib.schedules import linear_decay
@@ -80,6 +82,7 @@ class Recipe:
     lesson_steps: int    # the lesson's own cpu run, for comparison
     betas: tuple[float, float] = (0.5, 0.999)
     lr_d: float | None = None
+    n_critic: int = 1    # discriminator (critic) steps per generator step
     extras: Callable[[dict, int], dict] = field(default=lambda state, steps: {})
     int8: bool = False   # store 8-bit weights (float32 would be over 2 MB)
 
@@ -99,6 +102,18 @@ def _cgan_projection() -> tuple[nn.Module, nn.Module]:
     G = ConditionalGenerator(100, 10, width=32, label_input="embedding").apply(dcgan_init)
     D = ConditionalDiscriminator(10, width=32, label_input="projection", extra_layers=1).apply(dcgan_init)
     return G, D
+
+
+def _wgan_gp() -> tuple[nn.Module, nn.Module]:
+    G = DCGANGenerator(z_dim=100, img_size=28, width=32).apply(dcgan_init)
+    D = DCGANDiscriminator(img_size=28, width=32, batchnorm=False).apply(dcgan_init)   # a critic: no BatchNorm
+    return G, D
+
+
+def _wgan_gp_steps(state: dict) -> tuple[Callable, Callable]:
+    G, D = state["G"], state["D"]
+    _, g_step = ganlib.gan_steps(G, D, state["opt_g"], state["opt_d"], ganlib.AdversarialLoss("wasserstein"), 100)
+    return wgan_critic_step(G, D, state["opt_d"], 100, gp_weight=GP_WEIGHT), g_step
 
 
 def _noise_steps(labels: bool) -> Callable[[dict], tuple[Callable, Callable]]:
@@ -238,6 +253,9 @@ RECIPES = {
     "03_cgan": Recipe(_cgan_projection, 'ConditionalGenerator(100, 10, width=32, label_input="embedding")', _mnist(True),
                       _noise_steps(True), _noise_score(True), _noise_cells, lr=1e-3, batch_size=64, steps=12_000,
                       lesson_steps=900),
+    "04_wgan": Recipe(_wgan_gp, "DCGANGenerator(z_dim=100, img_size=28, width=32)", _mnist(False), _wgan_gp_steps,
+                      _noise_score(False), _noise_cells, lr=5e-4, betas=(0.5, 0.9), n_critic=5, batch_size=64,
+                      steps=5_000, lesson_steps=300),
     "05_pix2pix": Recipe(_pix2pix, "UNetGenerator(1, 1, 32, 5, width=16)", _pix2pix_data,
                          lambda s: pix2pix_steps(s["G"], s["D"], s["opt_g"], s["opt_d"]), _pix2pix_score,
                          _pix2pix_cells, lr=1e-3, batch_size=64, steps=8_000, lesson_steps=400, int8=True),
@@ -277,7 +295,7 @@ def train(lesson: str, steps: int, seed: int, checkpoint: Path, fresh: bool) -> 
     state = dict(G=G, D=D, opt_g=opt_g, opt_d=opt_d)
     state.update(recipe.extras(state, steps))
     batches = ganlib.Batches(*recipe.data(), batch_size=recipe.batch_size, seed=seed)
-    trainer = Trainer(state, *recipe.steps_for(state), batches, checkpoint=checkpoint)
+    trainer = Trainer(state, *recipe.steps_for(state), batches, n_critic=recipe.n_critic, checkpoint=checkpoint)
     if checkpoint.is_file() and not fresh:
         trainer.load(checkpoint)
         print(f"resuming {lesson} from step {trainer.step:,} ({checkpoint})", flush=True)

@@ -37,6 +37,8 @@ from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
 from ..losses import gradient_penalty
+from ..sampling import sample_noise
+from ..training import StepFn
 from ..validate import check_positive, check_positive_number
 
 
@@ -108,6 +110,36 @@ def clip_weights(model: nn.Module, c: float) -> None:
 
 # -- spectral normalisation (Miyato et al., 2018) ----------------------------------------------------
 SPECTRAL_LAYERS = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
+
+
+def wgan_critic_step(G: nn.Module, D: nn.Module, opt_d: torch.optim.Optimizer, z_dim: int, *,
+                     clip: float | None = None, gp_weight: float = 0.0) -> StepFn:
+    """Lesson 04's critic step for :class:`ganlib.Trainer`: the critic maximises ``mean D(real) - mean D(fake)``.
+
+    ``gp_weight`` adds λ times :func:`ganlib.losses.gradient_penalty` (WGAN-GP: λ = :data:`GP_WEIGHT`);
+    ``clip`` clamps every parameter into [-c, c] after the step (WGAN: c = :data:`CLIP`); neither is needed
+    for a spectrally normalised critic. The generator's step is ``ganlib.gan_steps`` with the Wasserstein
+    loss. The lesson writes this step out; ``scripts/pretrain.py`` and ``benchmarks/wgan_compare.py`` use
+    this copy.
+    """
+
+    def d_step(real: Tensor) -> dict[str, Tensor]:
+        with torch.no_grad():
+            fake = G(sample_noise(len(real), z_dim, real.device))
+        w_estimate = D(real).mean() - D(fake).mean()
+        loss, logs = -w_estimate, {}
+        if gp_weight:
+            gp = gradient_penalty(D, real, fake)
+            loss = loss + gp_weight * gp
+            logs["gp"] = gp
+        opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_d.step()
+        if clip is not None:
+            clip_weights(D, clip)
+        return {"critic_loss": loss, "w_estimate": w_estimate, **logs}
+
+    return d_step
 
 
 def spectral_normalize(model: nn.Module) -> nn.Module:

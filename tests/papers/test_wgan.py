@@ -10,7 +10,9 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from ganlib.losses import gradient_penalty
-from ganlib.papers.dcgan import DCGANDiscriminator
+from ganlib.layers import dcgan_init
+from ganlib.papers import wgan
+from ganlib.papers.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganlib.papers.wgan import (CLIP, SPECTRAL_LAYERS, TOY_KINDS, TOY_METHODS, clip_weights, critic_grad_norms,
                                 critic_surface, interpolates, js_divergence, plot_critic_surfaces, spectral_normalize,
                                 toy_critic, toy_data, train_toy_critic, wasserstein_1d)
@@ -319,3 +321,37 @@ def test_plot_critic_surfaces_draws_one_column_per_critic():
     assert axes.shape == (2, 1)
     with pytest.raises(ValueError, match="results is empty"):
         plot_critic_surfaces({}, real, fake)
+
+
+# -- the critic step ---------------------------------------------------------------------------------
+def _critic_pair():
+    torch.manual_seed(0)
+    G = DCGANGenerator(z_dim=8, width=8).apply(dcgan_init)
+    D = DCGANDiscriminator(width=8, batchnorm=False).apply(dcgan_init)
+    return G, D
+
+
+@pytest.mark.parametrize("gp_weight", [0.0, wgan.GP_WEIGHT])
+def test_wgan_critic_step_maximises_the_gap_with_the_penalty_it_is_given(gp_weight):
+    G, D = _critic_pair()
+    opt_d = torch.optim.SGD(D.parameters(), lr=0.1)
+    real = torch.rand(4, 1, 28, 28) * 2 - 1
+    torch.manual_seed(1)
+    with torch.no_grad():
+        fake = G(torch.randn(4, 8))
+    gap = D(real).mean() - D(fake).mean()
+    loss = -gap + (gp_weight * gradient_penalty(D, real, fake) if gp_weight else 0)
+    grads = torch.autograd.grad(loss, list(D.parameters()))
+    expected = [p.detach() - 0.1 * g for p, g in zip(D.parameters(), grads)]
+    torch.manual_seed(1)
+    logged = wgan.wgan_critic_step(G, D, opt_d, 8, gp_weight=gp_weight)(real)
+    assert torch.isclose(logged["w_estimate"], gap.detach()) and torch.isclose(logged["critic_loss"], loss.detach())
+    assert ("gp" in logged) == bool(gp_weight)
+    assert all(torch.allclose(p, e, atol=1e-6) for p, e in zip(D.parameters(), expected))
+
+
+def test_wgan_critic_step_clips_after_the_update():
+    G, D = _critic_pair()
+    step = wgan.wgan_critic_step(G, D, torch.optim.SGD(D.parameters(), lr=1.0), 8, clip=0.01)
+    step(torch.rand(4, 1, 28, 28) * 2 - 1)
+    assert all(p.abs().max() <= 0.01 for p in D.parameters())
