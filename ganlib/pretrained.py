@@ -4,10 +4,11 @@
 steps and writes it with :func:`save_pretrained` to ``ganlib/weights/pretrained/<lesson>.pt`` (under 2 MB); the
 lesson's ``pretrained=True`` loads it with :func:`load_pretrained` and shows it beside the learner's run.
 
-Generators too large for 2 MB in float32 (lessons 01 and 05: over a million parameters) are stored with 8-bit
-weights (``save_pretrained(..., int8=True)``): every weight tensor is rounded to 255 levels per slice along its first dimension,
-``w ≈ q · scale`` with ``q`` in [-127, 127], which keeps each weight within half a level of its value;
-:func:`load_pretrained` turns them back into floats. Biases and normalisation parameters stay in float32.
+Generators too large for 2 MB in float32 (lessons 01, 05, 06 and 07: half a million parameters or more) are
+stored with 8-bit weights (``save_pretrained(..., int8=True)``): every weight tensor is rounded to 255 levels per
+slice along its first dimension, ``w ≈ q · scale`` with ``q`` in [-127, 127], which keeps each weight within half
+a level of its value; :func:`load_pretrained` turns them back into floats. Biases and normalisation parameters
+stay in float32.
 """
 
 from __future__ import annotations

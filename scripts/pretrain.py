@@ -29,7 +29,7 @@ row for the table in ``benchmarks/README.md``:
 
 Each recipe is the lesson's own `cpu` recipe; only the step count is larger (and 05 trains on the whole
 training split, as `full` mode does, not the lesson's 20,000 pairs, so that 20 times the steps do not
-turn into 60 passes over the same pairs).
+show each pair 26 times).
 """
 
 from __future__ import annotations
@@ -49,11 +49,11 @@ from ganlib.evaluation import metrics
 from ganlib.layers import dcgan_init
 from ganlib.papers.cgan import ConditionalDiscriminator, ConditionalGenerator
 from ganlib.papers.cyclegan import ImagePool, ResNetGenerator, cyclegan_steps
-from ganlib.papers.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganlib.papers import infogan as ig
+from ganlib.papers.dcgan import DCGANDiscriminator, DCGANGenerator
 from ganlib.papers.gan import MLPDiscriminator, MLPGenerator
-from ganlib.papers.wgan import GP_WEIGHT, wgan_critic_step
 from ganlib.papers.pix2pix import PatchDiscriminator, UNetGenerator, pix2pix_steps
+from ganlib.papers.wgan import GP_WEIGHT, wgan_critic_step
 from ganlib.pretrained import PRETRAINED_DIR, load_pretrained, save_pretrained
 from ganlib.schedules import linear_decay
 from ganlib.training import Trainer
@@ -275,7 +275,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--steps", type=int, default=None, help="generator steps (default: the recipe's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--samples", type=int, default=None,
-                   help="samples (01-03: default 10,000) or test images (05, 06: default all) scored at the end")
+                   help="samples (default 10,000) or, for 05 and 06, test images (default all) scored at the end")
     p.add_argument("--checkpoint-dir", type=Path, default=Path("outputs/pretrain"))
     p.add_argument("--out", type=Path, default=None, help="weights file (default: ganlib/weights/pretrained/<lesson>.pt)")
     p.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint and start again")

@@ -111,10 +111,12 @@ def test_every_kind_of_recipe_trains_resumes_and_scores_what_ships(pretrain, les
     if lesson == "05_pix2pix":
         assert info["test_images"] == 64 and 0 <= info["accuracy"] <= 1 and info["psnr"] > 0 and info["fid"] > 0
     elif lesson == "06_cyclegan":
-        assert info["test_images"] == 64 and all(0 <= info[k]["kept"] <= 1 and info[k]["psnr"] > 0 for k in ("A2B", "B2A"))
+        assert info["test_images"] == 64
+        assert all(0 <= info[k]["kept"] <= 1 and info[k]["psnr"] > 0 for k in ("A2B", "B2A"))
     elif lesson == "07_infogan":
         assert info["fid_samples"] == 64 and 0 <= info["category_accuracy"] <= 1
-        assert sorted(info["digit_of_category"]) == list(range(10)) and set(info["code_correlations"]) >= {"c1_width", "c2_slant"}
+        assert sorted(info["digit_of_category"]) == list(range(10))
+        assert set(info["code_correlations"]) >= {"c1_width", "c1_slant", "c2_width", "c2_slant"}
     else:
         assert info["fid_samples"] == 64 and info["fid"] > 0
 

@@ -195,7 +195,7 @@ def cyclegan_steps(
     the pools ``pool_a`` and ``pool_b`` (:class:`ImagePool`). The discriminators take the least-squares loss
     on real images against pooled fakes; the generators minimise the adversarial loss plus ``cycle_weight``
     times the cycle loss plus ``identity_weight`` times the identity loss. The lesson writes these steps
-    out; ``scripts/pretrain.py`` uses this copy.
+    out; ``scripts/pretrain.py`` and ``benchmarks/cyclegan_ablation.py`` use this copy.
     """
     G, D, opt_g, opt_d = state["G"], state["D"], state["opt_g"], state["opt_d"]
     lsgan = AdversarialLoss("lsgan")

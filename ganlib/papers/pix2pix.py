@@ -212,7 +212,7 @@ def pix2pix_steps(
     D scores the real pair ``(x, y)`` against ``(x, G(x))`` with the non-saturating loss, its loss halved as in
     the paper; G minimises ``adv_weight · L_cGAN + l1_weight · L1``. ``conditional=False`` is the paper's
     "L1 + GAN" arm: D sees the output alone (build it with ``c_out`` input channels). The lesson writes these
-    steps out; ``scripts/pretrain.py`` uses this copy.
+    steps out; ``scripts/pretrain.py`` and ``benchmarks/pix2pix_ablation.py`` use this copy.
     """
     loss = AdversarialLoss("nonsaturating")
 
