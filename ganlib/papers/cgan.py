@@ -105,4 +105,3 @@ def wrong_labels(labels: Tensor, n_classes: int) -> Tensor:
     check_labels(labels, None, n_classes, "wrong_labels")
     shift = torch.randint(1, n_classes, labels.shape, device=labels.device)
     return (labels + shift) % n_classes
-
